@@ -1,0 +1,97 @@
+// Builds the Express app: config, middleware, the route table, error handlers. It does not listen
+// (server/main.ts does), so tests run it in-process on a port of their own.
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { Config } from './config.ts';
+import type { Database } from './database.ts';
+import { SandboxRegistry, type RegistryLimits } from './sandbox-registry.ts';
+import { sandboxHandlers } from './routes/sandboxes.ts';
+import { exchangeHandlers } from './exchange.ts';
+import { actions, readSlowInput, readWriteInput } from './sandbox-actions.ts';
+import { siteSession } from './site-session.ts';
+import { compileViews } from './views.ts';
+import { errorHandler, notFound } from './errors.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppDependencies {
+  config: Config;
+  db: Database;
+  registryLimits?: RegistryLimits;
+}
+
+export function buildApp({ config, db, registryLimits }: AppDependencies) {
+  const app = express();
+  const render = compileViews(join(root, 'views'));
+  const registry = new SandboxRegistry(db, registryLimits);
+  const sandboxes = sandboxHandlers(registry, render);
+  const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
+
+  // Config: ids are case-sensitive and express-session compares raw paths, so routing must too.
+  app.set('case sensitive routing', true);
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+
+  // Middleware
+  app.use(securityHeaders(config.production));
+  app.use('/static/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
+  app.use('/static', express.static(join(root, 'public'), { maxAge: '1h' }));
+  app.use(express.json({ limit: '10kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 }));
+  const site = siteSession(db, config);
+
+  // Routes
+  app.get('/healthz', async (_req, res) => {
+    await db.get('SELECT 1');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok', liveSandboxes: registry.liveCount });
+  });
+  app.get('/', site, (_req, res) => res.send(render('index')));
+  app.get('/lab', site, sandboxes.createAndRedirect);
+  app.get('/sandbox/:id', site, sandboxes.load, sandboxes.page);
+  app.post('/sandbox/:id/options', site, sandboxes.load, sandboxes.updateFromForm);
+
+  // Sandbox requests: answered by the sandbox's own express-session middleware, never the site's.
+  app.get('/sandbox/:id/visit', sandboxes.load, exchange('visit'));
+  app.post('/sandbox/:id/write', readWriteInput, sandboxes.load, exchange('write'));
+  app.get('/sandbox/:id/slow', readSlowInput, sandboxes.load, exchange('slow'));
+  app.post('/sandbox/:id/regenerate', sandboxes.load, exchange('regenerate'));
+  app.post('/sandbox/:id/destroy', sandboxes.load, exchange('destroy'));
+  app.post('/sandbox/:id/unset', sandboxes.load, exchange('unset'));
+
+  app.post('/api/sandboxes', sandboxes.create);
+  app.get('/api/sandboxes/:id/options', sandboxes.load, sandboxes.showOptions);
+  app.put('/api/sandboxes/:id/options', sandboxes.load, sandboxes.updateOptions);
+  app.get('/api/sandboxes/:id/exchanges', sandboxes.load, sandboxes.listExchanges);
+
+  // Error handlers
+  app.use(notFound);
+  app.use(errorHandler(render) satisfies ErrorRequestHandler);
+
+  return { app, registry };
+}
+
+/** A strict policy: our own scripts and styles only, no inline code, no eval, no framing. */
+function securityHeaders(production: boolean): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'same-origin' },
+    strictTransportSecurity: production,
+  });
+}

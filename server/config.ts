@@ -1,0 +1,61 @@
+// Reads the environment once into a typed config, and finds the site's own session secret.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  databasePath: string;
+  production: boolean;
+  /** Express's `trust proxy`: only true when a TLS-terminating proxy sits in front. */
+  trustProxy: boolean;
+  siteSessionSecret: string;
+}
+
+export class ConfigError extends Error {}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = console.log): Config {
+  const production = env.NODE_ENV === 'production';
+  const databasePath = resolve(env.DATABASE_PATH || join('data', 'cookie-lab.sqlite'));
+  return {
+    port: parsePort(env.PORT),
+    host: env.HOST || '0.0.0.0',
+    databasePath,
+    production,
+    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    siteSessionSecret: siteSessionSecret(env.SESSION_SECRET, production, dirname(databasePath), log),
+  };
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === '') return 3000;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}
+
+/**
+ * In production the secret must come from SESSION_SECRET: a generated one would silently differ
+ * between machines and end everyone's session on each deploy. In development we generate a strong
+ * one once and keep it beside the database, so sessions survive restarts.
+ */
+function siteSessionSecret(fromEnv: string | undefined, production: boolean, dataDir: string, log: (line: string) => void): string {
+  if (fromEnv) {
+    if (fromEnv.length < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters long');
+    return fromEnv;
+  }
+  if (production) throw new ConfigError('SESSION_SECRET is required when NODE_ENV=production');
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  log(`SESSION_SECRET is not set: generated one and kept it in ${file} (set SESSION_SECRET in production)`);
+  return secret;
+}

@@ -1,0 +1,96 @@
+// Opens the SQLite database (WAL, busy timeout), runs migrations, and offers promise helpers.
+import sqlite3 from 'sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Row = Record<string, unknown>;
+
+export interface Database {
+  run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+  get<T extends Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  all<T extends Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Each entry runs once, in order; PRAGMA user_version remembers how far a database has come. */
+const migrations: string[] = [
+  `CREATE TABLE sandboxes (
+     id TEXT PRIMARY KEY,
+     options TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE sessions (
+     namespace TEXT NOT NULL,
+     sid TEXT NOT NULL,
+     sess TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (namespace, sid)
+   ) WITHOUT ROWID;
+   CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
+];
+
+export class DatabaseError extends Error {}
+
+export async function openDatabase(path: string): Promise<Database> {
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new DatabaseError(`cannot create the database folder ${dirname(path)}: ${(err as Error).message}`);
+    }
+  }
+  const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const db = new sqlite3.Database(path, (err) => (err ? reject(new DatabaseError(`cannot open ${path}: ${err.message}`)) : resolve(db)));
+  });
+  const db = wrap(raw);
+  try {
+    // Several app processes may share one file: WAL lets readers and a writer overlap, and the
+    // busy timeout makes a writer wait for a lock instead of failing with SQLITE_BUSY.
+    await db.run('PRAGMA busy_timeout = 8000');
+    await db.get('PRAGMA journal_mode = WAL');
+    await db.run('PRAGMA synchronous = NORMAL');
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw new DatabaseError(`cannot use ${path}: ${(err as Error).message}`);
+  }
+  return db;
+}
+
+async function migrate(db: Database): Promise<void> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  const current = row?.user_version ?? 0;
+  for (let version = current; version < migrations.length; version++) {
+    await db.run('BEGIN IMMEDIATE');
+    try {
+      for (const statement of splitStatements(migrations[version]!)) await db.run(statement);
+      await db.run(`PRAGMA user_version = ${version + 1}`);
+      await db.run('COMMIT');
+    } catch (err) {
+      await db.run('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+}
+
+function splitStatements(sql: string): string[] {
+  return sql.split(';').map((s) => s.trim()).filter(Boolean);
+}
+
+function wrap(db: sqlite3.Database): Database {
+  return {
+    run: (sql, params = []) =>
+      new Promise((resolve, reject) => {
+        db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+          if (err) reject(err);
+          else resolve({ changes: this.changes });
+        });
+      }),
+    get: (sql, params = []) =>
+      new Promise((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as never)))),
+    all: (sql, params = []) =>
+      new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as never)))),
+    close: () => new Promise((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
+  };
+}

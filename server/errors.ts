@@ -1,0 +1,49 @@
+// Every error becomes a clear answer in the form the client asked for (JSON, an htmx fragment or a
+// page), never a stack trace; an error after the headers went out is only logged.
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { HttpError } from './http-error.ts';
+import { OptionsError } from './sandbox-options.ts';
+import type { Render } from './views.ts';
+
+export const notFound: RequestHandler = (req) => {
+  throw new HttpError(404, `nothing at ${req.method} ${req.path}`);
+};
+
+export function errorHandler(render: Render): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      // express-session reports a failed save after the response has started.
+      console.error(`error after response started (${req.method} ${req.originalUrl}):`, err instanceof Error ? err.message : err);
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    const { status, field, message } = describe(err);
+    if (status >= 500) console.error(`${req.method} ${req.originalUrl} failed:`, err);
+    res.status(status).setHeader('Cache-Control', 'no-store');
+    if (wantsJson(req)) {
+      res.json({ error: { ...(field ? { field } : {}), message } });
+    } else if (req.get('HX-Request') === 'true') {
+      res.type('html').send(render('partials/error-fragment', { status, message, field }));
+    } else {
+      res.type('html').send(render('error', { status, message }));
+    }
+  };
+}
+
+function describe(err: unknown): { status: number; field?: string; message: string } {
+  if (err instanceof OptionsError) return { status: 400, field: err.field, message: err.message };
+  if (err instanceof HttpError) return { status: err.status, field: err.field, message: err.message };
+  // body-parser's errors carry a status and say whether their message may be shown.
+  const e = err as { status?: number; expose?: boolean; type?: string; message?: string };
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    const message =
+      e.type === 'entity.too.large' ? 'the request body is too large' : e.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : e.expose && e.message ? e.message : 'bad request';
+    return { status: e.status, message };
+  }
+  return { status: 500, message: 'something went wrong on our side; it has been logged' };
+}
+
+function wantsJson(req: Request): boolean {
+  if (req.path.startsWith('/api/')) return true;
+  return req.get('HX-Request') !== 'true' && req.accepts(['html', 'json']) === 'json';
+}

@@ -1,0 +1,249 @@
+// One sandbox request, recorded as an "exchange": the Cookie header the browser sent, the
+// Set-Cookie headers the response really carried, the store calls it caused and the session before
+// and after, with the reasons. The response body describes the exchange it is part of, so it is
+// written last: after express-session has sent the headers and finished saving.
+import type { Request, RequestHandler, Response } from 'express';
+import type { SessionData } from 'express-session';
+import type { TLSSocket } from 'node:tls';
+import onHeaders from 'on-headers';
+import { parseSetCookie, readRequestCookie, type CookieAnatomy, type ParsedSetCookie, type RequestCookieReading } from './cookie-anatomy.ts';
+import { explainSetCookie, explainStore, type CookieDecision, type SandboxAction } from './explain.ts';
+import type { Sandbox, SandboxRegistry } from './sandbox-registry.ts';
+import type { SandboxOptions } from './sandbox-options.ts';
+import { withStoreCallLog, type StoreCall, type StoreCallLog } from './store-calls.ts';
+import { browserNotes } from './browser-notes.ts';
+
+export interface Exchange {
+  number: number;
+  at: string;
+  action: SandboxAction;
+  method: string;
+  path: string;
+  status: number;
+  /** The raw Cookie request header, or null when the browser sent none. */
+  requestCookie: string | null;
+  requestCookieAnatomy: CookieAnatomy | null;
+  /** The raw Set-Cookie headers as the response carried them. */
+  setCookie: string[];
+  setCookieParsed: ParsedSetCookie[];
+  sessionId: string | null;
+  sessionBefore: SessionData | null;
+  sessionAfter: SessionData | null;
+  storeCalls: StoreCall[];
+  decision: CookieDecision;
+  /** Why a Set-Cookie was or was not sent. */
+  why: string;
+  whyStore: string;
+  /** What the browser will make of the cookie (rejections the server cannot see). */
+  browserNotes: string[];
+  error: string | null;
+  options: SandboxOptions;
+}
+
+export type ExchangeFormat = 'json' | 'fragment' | 'redirect';
+
+/** Renders the body for htmx; given the sandbox after the exchange was recorded. */
+export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
+
+interface ExchangeState {
+  sandbox: Sandbox;
+  options: SandboxOptions;
+  reading: RequestCookieReading;
+  log: StoreCallLog;
+  /** req.sessionID and the session's data as express-session first saw them (its originalId/originalHash). */
+  original: { id: string; data: string } | null;
+  decision: CookieDecision | null;
+  error: string | null;
+  /** Set when the action is done: the next res.end() is the one that finishes the exchange. */
+  finishing: boolean;
+}
+
+export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
+
+/**
+ * The handlers for one sandbox action: capture, the sandbox's own session middleware, the action.
+ * `res.locals.sandbox` must already hold the sandbox.
+ */
+export function exchangeHandlers(
+  action: SandboxAction,
+  run: ActionRunner,
+  registry: SandboxRegistry,
+  renderFragment: FragmentRenderer,
+): RequestHandler[] {
+  const begin: RequestHandler = (req, res, next) => {
+    const sandbox = res.locals.sandbox as Sandbox;
+    const options = sandbox.options;
+    const state: ExchangeState = {
+      sandbox,
+      options,
+      reading: readRequestCookie(req.headers.cookie, options.name, options.secret),
+      log: { calls: [], loaded: null },
+      original: null,
+      decision: null,
+      error: null,
+      finishing: false,
+    };
+    res.locals.exchangeState = state;
+    // Registered before express-session's own listener, so it runs after it: it sees the
+    // decision's inputs exactly as express-session saw them when it chose whether to set a cookie.
+    onHeaders(res, () => {
+      state.decision = decisionInputs(req, state);
+    });
+    deferEndUntilRecorded(req, res, state, action, registry, renderFragment);
+    withStoreCallLog(state.log, next);
+  };
+
+  const runSessionMiddleware: RequestHandler = (req, res, next) => (res.locals.exchangeState as ExchangeState).sandbox.middleware(req, res, next);
+
+  const remember: RequestHandler = (req, res, next) => {
+    const state = res.locals.exchangeState as ExchangeState;
+    if (!req.session) {
+      next(new Error('express-session attached no session to this request'));
+      return;
+    }
+    state.original = { id: req.session.id, data: serializeWithoutCookie(req.session) };
+    next();
+  };
+
+  const perform: RequestHandler = async (req, res) => {
+    const state = res.locals.exchangeState as ExchangeState;
+    try {
+      await run(req, res);
+    } catch (err) {
+      state.error = err instanceof Error ? err.message : String(err);
+      res.status(503);
+    }
+    const format = exchangeFormat(req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.vary('Accept');
+    res.vary('HX-Request');
+    if (format === 'json') res.type('application/json');
+    else res.type('text/html');
+    if (format === 'redirect' && !state.error) {
+      res.status(303).setHeader('Location', (res.locals.exchangeState as ExchangeState).sandbox.path);
+    }
+    state.finishing = true;
+    res.end();
+  };
+
+  return [begin, runSessionMiddleware, remember, perform];
+}
+
+export function exchangeFormat(req: Request): ExchangeFormat {
+  if (req.get('HX-Request') === 'true') return 'fragment';
+  return req.accepts(['html', 'json']) === 'json' ? 'json' : 'redirect';
+}
+
+/**
+ * Installed before express-session wraps res.end, so express-session's "really end now" (after
+ * it saved or touched the session) lands here; only then is the whole exchange known.
+ */
+function deferEndUntilRecorded(
+  req: Request,
+  res: Response,
+  state: ExchangeState,
+  action: SandboxAction,
+  registry: SandboxRegistry,
+  renderFragment: FragmentRenderer,
+): void {
+  const end = res.end.bind(res) as (body?: string) => Response;
+  res.end = function finishExchange(...args: unknown[]) {
+    if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
+    state.finishing = false;
+    if (!res.headersSent) res.flushHeaders();
+    record(req, res, state, action)
+      .then((exchange) => {
+        registry.record(state.sandbox, exchange);
+        const format = exchangeFormat(req);
+        if (format === 'json') end(JSON.stringify(exchange));
+        else if (format === 'fragment') end(renderFragment(state.sandbox, exchange));
+        else end(`See ${state.sandbox.path}`);
+      })
+      .catch((err: unknown) => {
+        console.error('could not record an exchange', err);
+        end();
+      });
+    return res;
+  } as Response['end'];
+}
+
+async function record(req: Request, res: Response, state: ExchangeState, action: SandboxAction): Promise<Exchange> {
+  const { sandbox, options, reading, log } = state;
+  const setCookie = headerList(res.getHeader('set-cookie'));
+  const decision = state.decision ?? decisionInputs(req, state);
+  let sessionAfter: SessionData | null = null;
+  let error = state.error;
+  if (decision.sessionId) {
+    try {
+      sessionAfter = await sandbox.store.peek(decision.sessionId);
+    } catch (err) {
+      error ??= `reading the stored session failed: ${(err as Error).message}`;
+    }
+  }
+  const getCall = log.calls.find((call) => call.op === 'get');
+  const explainInput = { decision, options, action, requestCookie: reading, found: getCall?.found };
+  const sent = setCookie.some((header) => header.startsWith(`${options.name}=`));
+  const setCookieParsed = setCookie.map((header) => parseSetCookie(header, options.secret));
+  return {
+    number: sandbox.nextExchangeNumber++,
+    at: new Date().toISOString(),
+    action,
+    method: req.method,
+    path: req.originalUrl,
+    status: res.statusCode,
+    requestCookie: req.headers.cookie ?? null,
+    requestCookieAnatomy: reading.anatomy,
+    setCookie,
+    setCookieParsed,
+    sessionId: decision.sessionId,
+    sessionBefore: log.loaded,
+    sessionAfter,
+    storeCalls: log.calls,
+    decision,
+    why: explainSetCookie(explainInput, sent).why,
+    whyStore: explainStore(explainInput, log.calls),
+    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, req.secure)),
+    error,
+    options,
+  };
+}
+
+function decisionInputs(req: Request, state: ExchangeState): CookieDecision {
+  const session = req.session;
+  const sessionId = typeof req.sessionID === 'string' ? req.sessionID : null;
+  const cookieId = state.reading.cookieId ?? null;
+  const forwarded = req.headers['x-forwarded-proto'];
+  return {
+    hasSession: session != null,
+    sessionId,
+    cookieId,
+    isNew: cookieId !== sessionId,
+    modified: session != null && state.original != null && (state.original.id !== session.id || state.original.data !== serializeWithoutCookie(session)),
+    hasExpiry: session?.cookie.expires != null,
+    cookieSecure: Boolean(session?.cookie.secure),
+    requestSecure: isSecure(req, state.options.proxy),
+    forwardedProto: typeof forwarded === 'string' ? forwarded : null,
+  };
+}
+
+/** express-session's `hash()` input: the session as JSON without its top-level cookie. */
+function serializeWithoutCookie(sess: object): string {
+  return JSON.stringify(sess, function (this: unknown, key, value: unknown) {
+    return this === sess && key === 'cookie' ? undefined : value;
+  });
+}
+
+/** express-session's `issecure()`, with our sandbox's `proxy` option. */
+export function isSecure(req: Request, proxy: boolean | null): boolean {
+  if ((req.socket as TLSSocket).encrypted) return true;
+  if (proxy === false) return false;
+  if (proxy !== true) return req.secure === true;
+  const header = req.headers['x-forwarded-proto'];
+  const first = (typeof header === 'string' ? header : '').split(',')[0] ?? '';
+  return first.trim().toLowerCase() === 'https';
+}
+
+function headerList(value: string | number | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [String(value)];
+}

@@ -1,0 +1,171 @@
+// Plain-words explanations of what express-session decided for one request. Each branch mirrors a
+// decision in node_modules/express-session/index.js: `shouldSetCookie` and the `issecure` check in
+// its on-headers listener, and `shouldSave` / `shouldTouch` / `shouldDestroy` in its res.end.
+import type { RequestCookieReading } from './cookie-anatomy.ts';
+import type { SandboxOptions } from './sandbox-options.ts';
+import type { StoreCall } from './store-calls.ts';
+
+export type SandboxAction = 'visit' | 'write' | 'slow' | 'regenerate' | 'destroy' | 'unset';
+
+/** What express-session knew when the response headers went out. */
+export interface CookieDecision {
+  hasSession: boolean;
+  sessionId: string | null;
+  /** The id read from a valid signed cookie (express-session's `cookieId`), or null. */
+  cookieId: string | null;
+  /** cookieId !== req.sessionID: the browser does not hold this session's cookie yet. */
+  isNew: boolean;
+  /** express-session's isModified: the id changed, or the data (not the cookie) changed. */
+  modified: boolean;
+  /** req.session.cookie.expires != null, i.e. maxAge is set. */
+  hasExpiry: boolean;
+  cookieSecure: boolean;
+  requestSecure: boolean;
+  forwardedProto: string | null;
+}
+
+export interface CookieExplanation {
+  /** Whether express-session's logic says a Set-Cookie goes out. */
+  expected: boolean;
+  why: string;
+}
+
+export interface ExplainInput {
+  decision: CookieDecision;
+  options: SandboxOptions;
+  action: SandboxAction;
+  requestCookie: RequestCookieReading;
+  /** Whether the store's `get` found the session the cookie named (undefined when it was not asked). */
+  found: boolean | undefined;
+}
+
+export function explainSetCookie(input: ExplainInput, observedSent: boolean): CookieExplanation {
+  const explanation = predictSetCookie(input);
+  if (explanation.expected === observedSent) return explanation;
+  return {
+    expected: explanation.expected,
+    why:
+      `${explanation.why} (The lab expected express-session ${explanation.expected ? 'to send' : 'not to send'} a cookie, ` +
+      `but it ${observedSent ? 'did' : 'did not'}: this explanation is wrong, please report it.)`,
+  };
+}
+
+function predictSetCookie({ decision, options, action, requestCookie, found }: ExplainInput): CookieExplanation {
+  if (!decision.hasSession) return { expected: false, why: noSessionReason(action, options) };
+
+  let wouldSend: boolean;
+  let why: string;
+  if (decision.isNew) {
+    const origin = newSessionOrigin(action, options.name, requestCookie, found);
+    wouldSend = options.saveUninitialized || decision.modified;
+    if (!wouldSend) {
+      why = `not sent: the session is new and unmodified and saveUninitialized is off (${origin}; nothing was written to it).`;
+    } else if (decision.modified) {
+      why = `sent: the session is new and was modified (${origin}).`;
+    } else {
+      why = `sent: the session is new and saveUninitialized is on, so even an empty session gets a cookie (${origin}).`;
+    }
+  } else {
+    wouldSend = options.rolling || (decision.hasExpiry && decision.modified);
+    if (wouldSend) {
+      why = options.rolling
+        ? 're-sent because rolling is on: every response sends the cookie again with a fresh expiry.'
+        : 're-sent because the session changed and the cookie has maxAge, so its Expires moves forward.';
+    } else if (decision.modified) {
+      why =
+        'not sent: the browser already holds this session\'s cookie; the session changed, but the cookie has no maxAge ' +
+        '(no Expires to move forward) and rolling is off.';
+    } else {
+      why =
+        'not sent: the browser already holds this session\'s cookie and the session is unchanged; express-session ' +
+        're-sends it only with rolling on, or when the session changed and the cookie has maxAge.';
+    }
+  }
+
+  if (wouldSend && decision.cookieSecure && !decision.requestSecure) {
+    return { expected: false, why: `no Set-Cookie: cookie.secure is on and this request is not HTTPS${proxyHint(decision, options)}. Otherwise it would have been ${why}` };
+  }
+  if (wouldSend && options.cookie.secure === 'auto') {
+    why += decision.cookieSecure
+      ? ' cookie.secure is "auto" and this request is HTTPS, so the cookie is marked Secure.'
+      : ' cookie.secure is "auto" and this request is plain HTTP, so the cookie goes without Secure.';
+  }
+  return { expected: wouldSend, why };
+}
+
+function noSessionReason(action: SandboxAction, options: SandboxOptions): string {
+  if (action === 'unset') {
+    return (
+      'no Set-Cookie: req.session was set to null, so express-session has no session to send a cookie for. ' +
+      (options.unset === 'destroy'
+        ? 'With unset: "destroy" it also deleted the stored session.'
+        : 'With unset: "keep" the stored session stays in the store, and the browser keeps its cookie.')
+    );
+  }
+  if (action === 'destroy') {
+    return (
+      'no Set-Cookie: req.session.destroy() deleted the session and removed req.session. express-session does not ' +
+      'clear the browser\'s cookie: it still names a session the store no longer has (res.clearCookie would have to do that).'
+    );
+  }
+  return 'no Set-Cookie: express-session did not attach a session to this request.';
+}
+
+function newSessionOrigin(action: SandboxAction, name: string, reading: RequestCookieReading, found: boolean | undefined): string {
+  if (action === 'regenerate') return 'req.session.regenerate() replaced the session with one under a new id';
+  const anatomy = reading.anatomy;
+  if (!anatomy) return `the request carried no "${name}" cookie, so express-session started a new session`;
+  if (anatomy.verdict === 'unsigned') return `the "${name}" cookie is not signed (no "s:" prefix), so express-session ignored it and started a new session`;
+  if (anatomy.verdict === 'bad-signature') {
+    return (
+      `the "${name}" cookie's signature does not verify with any listed secret (tampered with, or signed by a secret ` +
+      'no longer listed), so express-session ignored it and started a new session'
+    );
+  }
+  if (found === false) {
+    return `the cookie is validly signed but the store has no session ${anatomy.sessionId} (expired, destroyed, or lost when the store was), so express-session started a new one`;
+  }
+  return 'express-session started a new session';
+}
+
+function proxyHint(decision: CookieDecision, options: SandboxOptions): string {
+  if (decision.forwardedProto?.toLowerCase().startsWith('https')) {
+    return options.proxy === false
+      ? ' (X-Forwarded-Proto says https, but proxy is false, so express-session does not believe it)'
+      : options.proxy === null
+        ? ' (X-Forwarded-Proto says https, but proxy is unset and Express does not trust proxies, so express-session does not believe it)'
+        : '';
+  }
+  return '';
+}
+
+/** Why the store was written, touched, cleared or left alone, from the calls the request really made. */
+export function explainStore({ decision, options, action }: ExplainInput, calls: readonly StoreCall[]): string {
+  const did = (op: StoreCall['op']) => calls.some((call) => call.op === op);
+  const failed = calls.find((call) => call.ok === false);
+  const failure = failed ? ` The store's ${failed.op}() failed: ${failed.error}.` : '';
+  if (action === 'regenerate') return `store.destroy() removed the old session and store.set() saved the new one under a new id.${failure}`;
+  if (action === 'destroy') return `store.destroy() removed the session from the store.${failure}`;
+  if (action === 'unset') {
+    return (
+      (did('destroy')
+        ? 'store.destroy(): unset is "destroy", so setting req.session to null deleted the stored session.'
+        : 'nothing written: unset is "keep", so setting req.session to null leaves the stored session as it was.') + failure
+    );
+  }
+  if (did('set')) {
+    if (decision.isNew) {
+      return (decision.modified
+        ? 'store.set(): a new session was written to, so it was saved.'
+        : 'store.set(): saveUninitialized is on, so the new, empty session was saved anyway.') + failure;
+    }
+    return (decision.modified
+      ? 'store.set(): the session changed, so it was saved.'
+      : 'store.set(): resave is on, so the unchanged session was written back anyway; a parallel request\'s write can be overwritten this way.') + failure;
+  }
+  if (did('touch')) return `store.touch(): the session is unchanged and resave is off, so only its expiry was refreshed.${failure}`;
+  if (decision.hasSession && decision.isNew && !decision.modified && !options.saveUninitialized) {
+    return `nothing stored: the session is new and unmodified and saveUninitialized is off.${failure}`;
+  }
+  return `nothing written to the store.${failure}`;
+}

@@ -1,0 +1,39 @@
+// Starts Cookie Lab: reads the config, opens the database, listens, and shuts down cleanly.
+import { readConfig, ConfigError } from './config.ts';
+import { openDatabase, DatabaseError } from './database.ts';
+import { buildApp } from './app.ts';
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const db = await openDatabase(config.databasePath);
+  const { app } = buildApp({ config, db });
+  const server = app.listen(config.port, config.host, (err?: Error) => {
+    if (err) {
+      console.error(`cannot listen on ${config.host}:${config.port}: ${err.message}`);
+      process.exit(1);
+    }
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    console.log(`Cookie Lab is listening on http://localhost:${port} (database ${config.databasePath})`);
+  });
+
+  const shutdown = (signal: string) => {
+    console.log(`${signal}: finishing in-flight requests, then closing the database`);
+    server.close(() => {
+      db.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof DatabaseError) console.error(`Cookie Lab cannot start: ${err.message}`);
+  else console.error('Cookie Lab cannot start:', err);
+  process.exit(1);
+});

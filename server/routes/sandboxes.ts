@@ -1,0 +1,115 @@
+// Sandbox handlers: load one by id, its page, its options (form and JSON), its exchanges.
+import type { Request, RequestHandler } from 'express';
+import { HttpError } from '../http-error.ts';
+import { articleOptions, validateOptions, OptionsError, type SandboxOptions } from '../sandbox-options.ts';
+import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
+import { formToOptions } from '../form-options.ts';
+import { sessionCode } from '../session-code.ts';
+import type { Render } from '../views.ts';
+import type { Exchange } from '../exchange.ts';
+
+export interface FormState {
+  values: Record<string, unknown>;
+  error: { field: string; message: string } | null;
+}
+
+export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
+  /** Turns :id into res.locals.sandbox, or a 404. */
+  const load: RequestHandler = async (req, res, next) => {
+    const id = req.params.id as string;
+    const sandbox = await registry.find(id);
+    // express-session matches the raw path against the cookie path; an encoded or differently
+    // cased id would reach the right sandbox but skip its session middleware.
+    if (!sandbox || !req.originalUrl.startsWith(sandbox.path)) throw new HttpError(404, 'no sandbox has this id; open /lab to start a new one');
+    res.locals.sandbox = sandbox;
+    next();
+  };
+
+  const panels = (sandbox: Sandbox, form: FormState = { values: formValues(sandbox.options), error: null }) => ({
+    sandbox,
+    options: sandbox.options,
+    form,
+    latest: sandbox.exchanges.at(-1) ?? null,
+    history: [...sandbox.exchanges].reverse(),
+    code: sessionCode(sandbox.options),
+  });
+
+  const page: RequestHandler = (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(render('sandbox', panels(res.locals.sandbox as Sandbox)));
+  };
+
+  const createAndRedirect: RequestHandler = async (_req, res) => {
+    const sandbox = await registry.create({ ...articleOptions });
+    res.redirect(303, sandbox.path);
+  };
+
+  /** The options form: each change applies at once; a bad value re-renders the form with the message. */
+  const updateFromForm: RequestHandler = async (req, res) => {
+    const sandbox = res.locals.sandbox as Sandbox;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const htmx = req.get('HX-Request') === 'true';
+    res.vary('HX-Request');
+    try {
+      await registry.updateOptions(sandbox, validateOptions(formToOptions(body), sandbox.options));
+    } catch (err) {
+      if (!(err instanceof OptionsError)) throw err;
+      const form: FormState = { values: { ...formValues(sandbox.options), ...body }, error: { field: err.field, message: err.message } };
+      res.status(400).send(render(htmx ? 'partials/options-fragment' : 'sandbox', panels(sandbox, form)));
+      return;
+    }
+    if (htmx) res.send(render('partials/options-fragment', panels(sandbox)));
+    else res.redirect(303, sandbox.path);
+  };
+
+  const create: RequestHandler = async (req, res) => {
+    const options = validateOptions(req.body ?? {});
+    const sandbox = await registry.create(options);
+    res.status(201).location(sandbox.path).json({ id: sandbox.id, options: sandbox.options, url: absoluteUrl(req, sandbox.path) });
+  };
+
+  const showOptions: RequestHandler = (_req, res) => {
+    res.json((res.locals.sandbox as Sandbox).options);
+  };
+
+  const updateOptions: RequestHandler = async (req, res) => {
+    const sandbox = res.locals.sandbox as Sandbox;
+    await registry.updateOptions(sandbox, validateOptions(req.body ?? {}, sandbox.options));
+    res.json(sandbox.options);
+  };
+
+  const listExchanges: RequestHandler = (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ exchanges: (res.locals.sandbox as Sandbox).exchanges satisfies Exchange[] });
+  };
+
+  /** The htmx body for a sandbox request: the inspector, plus the panels that follow from it. */
+  const renderExchange = (sandbox: Sandbox) => render('partials/exchange-fragment', panels(sandbox));
+
+  return { load, page, createAndRedirect, updateFromForm, create, showOptions, updateOptions, listExchanges, renderExchange };
+}
+
+/** The options as the form shows them (all strings, like a submitted form). */
+export function formValues(options: SandboxOptions): Record<string, string> {
+  const { cookie } = options;
+  return {
+    name: options.name,
+    secret: options.secret.join('\n'),
+    maxAge: cookie.maxAge === null ? '' : String(cookie.maxAge),
+    secure: String(cookie.secure),
+    httpOnly: cookie.httpOnly ? 'on' : '',
+    sameSite: cookie.sameSite === false ? '' : String(cookie.sameSite),
+    domain: cookie.domain ?? '',
+    resave: options.resave ? 'on' : '',
+    saveUninitialized: options.saveUninitialized ? 'on' : '',
+    rolling: options.rolling ? 'on' : '',
+    unset: options.unset,
+    proxy: options.proxy === null ? '' : String(options.proxy),
+    store: options.store,
+  };
+}
+
+function absoluteUrl(req: Request, path: string): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}${path}`;
+}
+

@@ -1,0 +1,136 @@
+// Sandboxes: their options in SQLite, and for the recently used ones a live express-session
+// middleware (built once per options change, evicted least-recently-used) and a short history.
+import { randomBytes } from 'node:crypto';
+import session from 'express-session';
+import type { RequestHandler } from 'express';
+import type { SessionData } from 'express-session';
+import type { Database } from './database.ts';
+import { toSessionOptions, validateOptions, type SandboxOptions } from './sandbox-options.ts';
+import { SqliteSessionStore } from './sqlite-session-store.ts';
+import { LabMemoryStore, emptyMemorySessions, type MemorySessions } from './memory-session-store.ts';
+import { recordStoreCalls } from './store-calls.ts';
+import type { Exchange } from './exchange.ts';
+
+export interface InspectableStore {
+  peek(sid: string): Promise<SessionData | null>;
+}
+
+export interface Sandbox {
+  readonly id: string;
+  readonly path: string;
+  options: SandboxOptions;
+  middleware: RequestHandler;
+  store: InspectableStore;
+  /** A memory store's sessions outlive middleware rebuilds, but not eviction (like a process restart). */
+  readonly memorySessions: MemorySessions;
+  /** Newest last. */
+  readonly exchanges: Exchange[];
+  nextExchangeNumber: number;
+}
+
+/** 128 bits from the CSPRNG, base64url: 22 characters, safe in a URL path and a cookie path. */
+const SANDBOX_ID = /^[A-Za-z0-9_-]{22}$/;
+
+export function isSandboxId(value: string): boolean {
+  return SANDBOX_ID.test(value);
+}
+
+export function sandboxPath(id: string): string {
+  return `/sandbox/${id}`;
+}
+
+export interface RegistryLimits {
+  /** Live middlewares held at once. */
+  liveSandboxes: number;
+  exchangesPerSandbox: number;
+}
+
+export class SandboxRegistry {
+  private readonly live = new Map<string, Sandbox>();
+  private readonly loading = new Map<string, Promise<Sandbox | null>>();
+
+  constructor(
+    private readonly db: Database,
+    readonly limits: RegistryLimits = { liveSandboxes: 2000, exchangesPerSandbox: 20 },
+  ) {}
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  async create(options: SandboxOptions): Promise<Sandbox> {
+    const id = randomBytes(16).toString('base64url');
+    const now = Date.now();
+    await this.db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', [id, JSON.stringify(options), now, now]);
+    return this.remember(this.build(id, options));
+  }
+
+  /** The sandbox, or null when no sandbox has that id. */
+  async find(id: string): Promise<Sandbox | null> {
+    if (!isSandboxId(id)) return null;
+    const hit = this.live.get(id);
+    if (hit) {
+      this.live.delete(id);
+      this.live.set(id, hit);
+      return hit;
+    }
+    // Two requests for an evicted sandbox must not build two middlewares with two memory stores.
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = this.loadFromDatabase(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** Stores the new options first, then swaps in a middleware built from them. */
+  async updateOptions(sandbox: Sandbox, options: SandboxOptions): Promise<void> {
+    await this.db.run('UPDATE sandboxes SET options = ?, updated_at = ? WHERE id = ?', [JSON.stringify(options), Date.now(), sandbox.id]);
+    const rebuilt = this.build(sandbox.id, options, sandbox.memorySessions);
+    sandbox.options = options;
+    sandbox.middleware = rebuilt.middleware;
+    sandbox.store = rebuilt.store;
+  }
+
+  record(sandbox: Sandbox, exchange: Exchange): void {
+    sandbox.exchanges.push(exchange);
+    if (sandbox.exchanges.length > this.limits.exchangesPerSandbox) sandbox.exchanges.shift();
+  }
+
+  private async loadFromDatabase(id: string): Promise<Sandbox | null> {
+    const row = await this.db.get<{ options: string }>('SELECT options FROM sandboxes WHERE id = ?', [id]);
+    if (!row) return null;
+    // Stored options were valid when written; validating again keeps a hand-edited row from
+    // reaching express-session.
+    return this.remember(this.build(id, validateOptions(JSON.parse(row.options))));
+  }
+
+  private remember(sandbox: Sandbox): Sandbox {
+    this.live.set(sandbox.id, sandbox);
+    while (this.live.size > this.limits.liveSandboxes) {
+      const oldest = this.live.keys().next().value as string;
+      this.live.delete(oldest);
+    }
+    return sandbox;
+  }
+
+  /**
+   * express-session mutates the store it is given (connect/disconnect listeners, store.generate
+   * with this middleware's cookie options), so every middleware gets a store instance of its own.
+   */
+  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = emptyMemorySessions()): Sandbox {
+    const store = options.store === 'sqlite' ? new SqliteSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
+    recordStoreCalls(store);
+    const path = sandboxPath(id);
+    return {
+      id,
+      path,
+      options,
+      middleware: session(toSessionOptions(options, path, store)),
+      store,
+      memorySessions,
+      exchanges: [],
+      nextExchangeNumber: 1,
+    };
+  }
+}

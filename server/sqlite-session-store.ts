@@ -1,0 +1,110 @@
+// An express-session Store over the lab's SQLite database, one namespace per sandbox (and one for
+// the site itself). Built like express-session's own MemoryStore: a subclass of Store.
+import session from 'express-session';
+import type { SessionData } from 'express-session';
+import type { Database } from './database.ts';
+
+type Callback<T = void> = (err: unknown, result?: T) => void;
+
+/** A browser-session cookie (no maxAge) has no expiry; keep its stored session this long. */
+const BROWSER_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+
+export class SqliteSessionStore extends session.Store {
+  constructor(private readonly db: Database, readonly namespace: string) {
+    super();
+  }
+
+  override get(sid: string, callback: Callback<SessionData | null>): void {
+    settle(async () => {
+      const row = await this.db.get<{ sess: string; expires_at: number }>(
+        'SELECT sess, expires_at FROM sessions WHERE namespace = ? AND sid = ?',
+        [this.namespace, sid],
+      );
+      if (!row) return null;
+      if (row.expires_at <= Date.now()) {
+        // Like MemoryStore: an expired session is removed when it is read.
+        await this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
+        return null;
+      }
+      return JSON.parse(row.sess) as SessionData;
+    }, callback);
+  }
+
+  override set(sid: string, sess: SessionData, callback?: Callback): void {
+    settle(async () => {
+      await this.db.run(
+        `INSERT INTO sessions (namespace, sid, sess, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (namespace, sid) DO UPDATE SET sess = excluded.sess, expires_at = excluded.expires_at`,
+        [this.namespace, sid, JSON.stringify(sess), expiresAt(sess)],
+      );
+    }, callback);
+  }
+
+  /** Refreshes the expiry only: the stored data is left alone, which is what makes `resave: false` safe. */
+  override touch(sid: string, sess: SessionData, callback?: Callback): void {
+    settle(async () => {
+      await this.db.run(
+        `UPDATE sessions SET sess = json_set(sess, '$.cookie', json(?)), expires_at = ?
+         WHERE namespace = ? AND sid = ?`,
+        [JSON.stringify(sess.cookie), expiresAt(sess), this.namespace, sid],
+      );
+    }, callback);
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    settle(async () => {
+      await this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
+    }, callback);
+  }
+
+  override all(callback: Callback<Record<string, SessionData>>): void {
+    settle(async () => {
+      const rows = await this.db.all<{ sid: string; sess: string }>(
+        'SELECT sid, sess FROM sessions WHERE namespace = ? AND expires_at > ? ORDER BY sid',
+        [this.namespace, Date.now()],
+      );
+      const sessions: Record<string, SessionData> = Object.create(null);
+      for (const row of rows) sessions[row.sid] = JSON.parse(row.sess) as SessionData;
+      return sessions;
+    }, callback);
+  }
+
+  override length(callback: Callback<number>): void {
+    settle(async () => {
+      const row = await this.db.get<{ n: number }>(
+        'SELECT count(*) AS n FROM sessions WHERE namespace = ? AND expires_at > ?',
+        [this.namespace, Date.now()],
+      );
+      return row?.n ?? 0;
+    }, callback);
+  }
+
+  override clear(callback?: Callback): void {
+    settle(async () => {
+      await this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace]);
+    }, callback);
+  }
+
+  /** The stored session exactly as held, for the inspector: no expiry check, no side effect. */
+  async peek(sid: string): Promise<SessionData | null> {
+    const row = await this.db.get<{ sess: string }>('SELECT sess FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
+    return row ? (JSON.parse(row.sess) as SessionData) : null;
+  }
+}
+
+export function expiresAt(sess: SessionData): number {
+  const expires = sess.cookie?.expires;
+  const time = expires ? new Date(expires).getTime() : NaN;
+  return Number.isFinite(time) ? time : Date.now() + BROWSER_SESSION_TTL_MS;
+}
+
+/**
+ * Runs the work and reports to a Node-style callback. The callback runs after an `await`, so it
+ * stays in the caller's async context (the lab attributes store calls to requests through it).
+ */
+function settle<T>(work: () => Promise<T>, callback: Callback<T> | undefined): void {
+  work().then(
+    (result) => callback?.(null, result),
+    (err: unknown) => callback?.(err),
+  );
+}
