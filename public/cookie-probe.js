@@ -1,13 +1,26 @@
 // The one thing the server cannot know: what page JavaScript can read. Shows document.cookie on
-// demand and after every htmx swap, so an HttpOnly cookie's absence is visible at once.
+// demand (and reports it to the server, where lesson tasks check it) and after every htmx swap.
 (() => {
-  function readCookies() {
+  function show() {
     const output = document.getElementById('probe-output');
-    if (!output) return;
-    output.textContent = document.cookie === '' ? '(empty: page JavaScript sees no cookie)' : document.cookie;
+    if (output) output.textContent = document.cookie === '' ? '(empty: page JavaScript sees no cookie)' : document.cookie;
   }
-  document.addEventListener('DOMContentLoaded', () => {
-    document.getElementById('probe-button')?.addEventListener('click', readCookies);
+
+  async function probe(button) {
+    show();
+    const url = button.dataset.probeUrl;
+    if (!url) return;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ documentCookie: document.cookie }),
+    });
+    if (response.ok) document.body.dispatchEvent(new CustomEvent('sandbox-probe', { bubbles: true }));
+  }
+
+  document.addEventListener('click', (event) => {
+    const button = event.target instanceof Element ? event.target.closest('#probe-button') : null;
+    if (button) probe(button);
   });
-  document.addEventListener('htmx:after:swap', readCookies);
+  document.addEventListener('htmx:after:swap', show);
 })();

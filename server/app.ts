@@ -13,6 +13,10 @@ import { actions, readSlowInput, readWriteInput } from './sandbox-actions.ts';
 import { siteSession } from './site-session.ts';
 import { compileViews } from './views.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { lessonHandlers } from './routes/lessons.ts';
+import { loadLessons } from './lessons/loader.ts';
+import type { Lesson } from './lessons/schema.ts';
+import { ProgressStore } from './progress.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,13 +24,16 @@ export interface AppDependencies {
   config: Config;
   db: Database;
   registryLimits?: RegistryLimits;
+  /** The course; read from lessons/ unless given (a bad lesson file throws here, stopping start-up). */
+  lessonList?: Lesson[];
 }
 
-export function buildApp({ config, db, registryLimits }: AppDependencies) {
+export function buildApp({ config, db, registryLimits, lessonList = loadLessons(join(root, 'lessons')) }: AppDependencies) {
   const app = express();
   const render = compileViews(join(root, 'views'));
   const registry = new SandboxRegistry(db, registryLimits);
   const sandboxes = sandboxHandlers(registry, render);
+  const lessons = lessonHandlers(lessonList, registry, new ProgressStore(db), render);
   const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
 
   // Config: ids are case-sensitive and express-session compares raw paths, so routing must too.
@@ -38,6 +45,7 @@ export function buildApp({ config, db, registryLimits }: AppDependencies) {
   app.use(securityHeaders(config.production));
   app.use('/static/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
   app.use('/static', express.static(join(root, 'public'), { maxAge: '1h' }));
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.use(express.json({ limit: '10kb' }));
   app.use(express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 }));
   const site = siteSession(db, config);
@@ -52,6 +60,16 @@ export function buildApp({ config, db, registryLimits }: AppDependencies) {
   app.get('/lab', site, sandboxes.createAndRedirect);
   app.get('/sandbox/:id', site, sandboxes.load, sandboxes.page);
   app.post('/sandbox/:id/options', site, sandboxes.load, sandboxes.updateFromForm);
+  app.post('/sandbox/:id/probe', sandboxes.load, sandboxes.probe);
+  app.post('/sandbox/:id/restart', sandboxes.load, sandboxes.restart);
+  app.get('/lessons', site, lessons.list);
+  app.get('/lessons/:slug', site, lessons.load, lessons.page);
+  app.get('/lessons/:slug/tasks', site, lessons.load, lessons.tasks);
+  app.post('/lessons/:slug/tasks/:task/hints', site, lessons.load, lessons.hint);
+  app.get('/progress', site, lessons.progressPage);
+  app.get('/progress/export', site, lessons.exportProgress);
+  app.post('/progress/import', site, lessons.importProgress);
+  app.post('/progress/reset', site, lessons.resetProgress);
 
   // Sandbox requests: answered by the sandbox's own express-session middleware, never the site's.
   app.get('/sandbox/:id/visit', sandboxes.load, exchange('visit'));

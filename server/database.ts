@@ -28,6 +28,27 @@ const migrations: string[] = [
      PRIMARY KEY (namespace, sid)
    ) WITHOUT ROWID;
    CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
+  // Learner progress, one row per fact so that concurrent requests never overwrite each other.
+  `CREATE TABLE lesson_sandboxes (
+     learner_id TEXT NOT NULL,
+     lesson TEXT NOT NULL,
+     sandbox_id TEXT NOT NULL,
+     PRIMARY KEY (learner_id, lesson)
+   ) WITHOUT ROWID;
+   CREATE TABLE solved_tasks (
+     learner_id TEXT NOT NULL,
+     lesson TEXT NOT NULL,
+     task TEXT NOT NULL,
+     solved_at INTEGER NOT NULL,
+     PRIMARY KEY (learner_id, lesson, task)
+   ) WITHOUT ROWID;
+   CREATE TABLE hints_shown (
+     learner_id TEXT NOT NULL,
+     lesson TEXT NOT NULL,
+     task TEXT NOT NULL,
+     count INTEGER NOT NULL,
+     PRIMARY KEY (learner_id, lesson, task)
+   ) WITHOUT ROWID;`,
 ];
 
 export class DatabaseError extends Error {}

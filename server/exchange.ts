@@ -15,11 +15,15 @@ import { browserNotes } from './browser-notes.ts';
 
 export interface Exchange {
   number: number;
-  at: string;
+  /** When the request arrived and when its exchange was complete (ISO times): overlaps show races. */
+  startedAt: string;
+  finishedAt: string;
   action: SandboxAction;
   method: string;
   path: string;
   status: number;
+  /** What the request asked for: the key and value written, or the delay of a slow visit. */
+  input: Record<string, string | number | boolean> | null;
   /** The raw Cookie request header, or null when the browser sent none. */
   requestCookie: string | null;
   requestCookieAnatomy: CookieAnatomy | null;
@@ -48,6 +52,7 @@ export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
 interface ExchangeState {
   sandbox: Sandbox;
   options: SandboxOptions;
+  startedAt: Date;
   reading: RequestCookieReading;
   log: StoreCallLog;
   /** req.sessionID and the session's data as express-session first saw them (its originalId/originalHash). */
@@ -76,6 +81,7 @@ export function exchangeHandlers(
     const state: ExchangeState = {
       sandbox,
       options,
+      startedAt: new Date(),
       reading: readRequestCookie(req.headers.cookie, options.name, options.secret),
       log: { calls: [], loaded: null },
       original: null,
@@ -117,6 +123,8 @@ export function exchangeHandlers(
     res.setHeader('Cache-Control', 'no-store');
     res.vary('Accept');
     res.vary('HX-Request');
+    // Lets other panels (a lesson's tasks) refresh once the exchange is in.
+    if (format === 'fragment') res.setHeader('HX-Trigger', 'sandbox-exchange');
     if (format === 'json') res.type('application/json');
     else res.type('text/html');
     if (format === 'redirect' && !state.error) {
@@ -186,11 +194,13 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   const setCookieParsed = setCookie.map((header) => parseSetCookie(header, options.secret));
   return {
     number: sandbox.nextExchangeNumber++,
-    at: new Date().toISOString(),
+    startedAt: state.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
     action,
     method: req.method,
     path: req.originalUrl,
     status: res.statusCode,
+    input: (res.locals.write as Exchange['input']) ?? (typeof res.locals.slowMs === 'number' ? { ms: res.locals.slowMs as number } : null),
     requestCookie: req.headers.cookie ?? null,
     requestCookieAnatomy: reading.anatomy,
     setCookie,

@@ -26,6 +26,8 @@ export interface Sandbox {
   /** Newest last. */
   readonly exchanges: Exchange[];
   nextExchangeNumber: number;
+  /** What document.cookie held on the learner's page when they last looked (null: never). */
+  probe: string | null;
 }
 
 /** 128 bits from the CSPRNG, base64url: 22 characters, safe in a URL path and a cookie path. */
@@ -92,6 +94,17 @@ export class SandboxRegistry {
     sandbox.store = rebuilt.store;
   }
 
+  /**
+   * What a server restart does to this sandbox: the middleware and its store instance are
+   * rebuilt, and a MemoryStore's sessions are gone with the old process. SQLite keeps its own.
+   */
+  restart(sandbox: Sandbox): void {
+    for (const sid of Object.keys(sandbox.memorySessions)) delete sandbox.memorySessions[sid];
+    const rebuilt = this.build(sandbox.id, sandbox.options, sandbox.memorySessions);
+    sandbox.middleware = rebuilt.middleware;
+    sandbox.store = rebuilt.store;
+  }
+
   record(sandbox: Sandbox, exchange: Exchange): void {
     sandbox.exchanges.push(exchange);
     if (sandbox.exchanges.length > this.limits.exchangesPerSandbox) sandbox.exchanges.shift();
@@ -131,6 +144,7 @@ export class SandboxRegistry {
       memorySessions,
       exchanges: [],
       nextExchangeNumber: 1,
+      probe: null,
     };
   }
 }

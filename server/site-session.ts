@@ -29,3 +29,10 @@ export function siteSession(db: Database, config: Config): RequestHandler {
     rolling: true,
   });
 }
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Set when a learner first opens a lesson; their progress is stored under it. */
+    learnerId: string;
+  }
+}

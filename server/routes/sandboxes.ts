@@ -1,10 +1,10 @@
 // Sandbox handlers: load one by id, its page, its options (form and JSON), its exchanges.
 import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http-error.ts';
-import { articleOptions, validateOptions, OptionsError, type SandboxOptions } from '../sandbox-options.ts';
+import { articleOptions, validateOptions, OptionsError } from '../sandbox-options.ts';
 import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
 import { formToOptions } from '../form-options.ts';
-import { sessionCode } from '../session-code.ts';
+import { formValues, sandboxPanels } from '../sandbox-view.ts';
 import type { Render } from '../views.ts';
 import type { Exchange } from '../exchange.ts';
 
@@ -25,14 +25,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
     next();
   };
 
-  const panels = (sandbox: Sandbox, form: FormState = { values: formValues(sandbox.options), error: null }) => ({
-    sandbox,
-    options: sandbox.options,
-    form,
-    latest: sandbox.exchanges.at(-1) ?? null,
-    history: [...sandbox.exchanges].reverse(),
-    code: sessionCode(sandbox.options),
-  });
+  const panels = (sandbox: Sandbox, form?: FormState) => ({ ...sandboxPanels(sandbox), ...(form ? { form } : {}) });
 
   const page: RequestHandler = (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -58,7 +51,23 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
       res.status(400).send(render(htmx ? 'partials/options-fragment' : 'sandbox', panels(sandbox, form)));
       return;
     }
-    if (htmx) res.send(render('partials/options-fragment', panels(sandbox)));
+    if (htmx) res.setHeader('HX-Trigger', 'sandbox-options').send(render('partials/options-fragment', panels(sandbox)));
+    else res.redirect(303, sandbox.path);
+  };
+
+  /** Remembers what document.cookie showed the learner's page, for lesson checks. */
+  const probe: RequestHandler = (req, res) => {
+    const value = (req.body as Record<string, unknown> | undefined)?.documentCookie;
+    if (typeof value !== 'string' || value.length > 4096) throw new HttpError(400, 'documentCookie must be the text of document.cookie (at most 4096 characters)', 'documentCookie');
+    (res.locals.sandbox as Sandbox).probe = value;
+    res.status(204).end();
+  };
+
+  /** Drops the sandbox's middleware and MemoryStore as a server restart would. */
+  const restart: RequestHandler = (req, res) => {
+    const sandbox = res.locals.sandbox as Sandbox;
+    registry.restart(sandbox);
+    if (req.get('HX-Request') === 'true') res.send(render('partials/restart-note', { sandbox }));
     else res.redirect(303, sandbox.path);
   };
 
@@ -86,27 +95,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
   /** The htmx body for a sandbox request: the inspector, plus the panels that follow from it. */
   const renderExchange = (sandbox: Sandbox) => render('partials/exchange-fragment', panels(sandbox));
 
-  return { load, page, createAndRedirect, updateFromForm, create, showOptions, updateOptions, listExchanges, renderExchange };
-}
-
-/** The options as the form shows them (all strings, like a submitted form). */
-export function formValues(options: SandboxOptions): Record<string, string> {
-  const { cookie } = options;
-  return {
-    name: options.name,
-    secret: options.secret.join('\n'),
-    maxAge: cookie.maxAge === null ? '' : String(cookie.maxAge),
-    secure: String(cookie.secure),
-    httpOnly: cookie.httpOnly ? 'on' : '',
-    sameSite: cookie.sameSite === false ? '' : String(cookie.sameSite),
-    domain: cookie.domain ?? '',
-    resave: options.resave ? 'on' : '',
-    saveUninitialized: options.saveUninitialized ? 'on' : '',
-    rolling: options.rolling ? 'on' : '',
-    unset: options.unset,
-    proxy: options.proxy === null ? '' : String(options.proxy),
-    store: options.store,
-  };
+  return { load, page, probe, restart, createAndRedirect, updateFromForm, create, showOptions, updateOptions, listExchanges, renderExchange };
 }
 
 function absoluteUrl(req: Request, path: string): string {

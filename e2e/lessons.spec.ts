@@ -1,0 +1,119 @@
+// One test per lesson, generated from the lesson files: a learner solves every task in Chromium by
+// clicking and toggling (the lesson's own solution steps, no API shortcuts), and the progress is
+// saved and shown. Plus an accessibility check of every lesson page.
+import { test, expect, type Page } from '@playwright/test';
+import { AxeBuilder } from '@axe-core/playwright';
+import { loadLessons } from '../server/lessons/loader.ts';
+import type { Step } from '../server/lessons/schema.ts';
+
+const lessons = loadLessons('lessons');
+
+test.describe('lessons', () => {
+  for (const lesson of lessons) {
+    test(`learner solves lesson ${lesson.number}: ${lesson.title}`, async ({ page }) => {
+      const problems = watchConsole(page);
+      await page.goto(`/lessons/${lesson.slug}`);
+      await expect(page.getByRole('heading', { level: 1, name: lesson.title })).toBeVisible();
+
+      for (const task of lesson.tasks) {
+        await test.step(task.title, async () => {
+          const card = page.locator(`#task-${task.id}`);
+          await expect(card).not.toHaveClass(/solved/);
+          for (const step of task.solution) await perform(page, step);
+          await expect(card).toHaveClass(/solved/);
+          await expect(card.getByText('Why it works')).toBeVisible();
+        });
+      }
+
+      await test.step('progress is saved and shown', async () => {
+        await page.goto('/lessons');
+        const entry = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: lesson.title, exact: true }) });
+        await expect(entry).toContainText(`${lesson.tasks.length} of ${lesson.tasks.length} tasks solved`);
+        await page.goto(`/lessons/${lesson.slug}`);
+        await expect(page.locator('.task.solved')).toHaveCount(lesson.tasks.length);
+      });
+      expect(problems).toEqual([]);
+    });
+  }
+});
+
+test.describe('accessibility', () => {
+  for (const path of ['/', '/lessons', '/progress', ...lessons.map((lesson) => `/lessons/${lesson.slug}`)]) {
+    test(`${path} has no serious or critical axe violations`, async ({ page }) => {
+      await page.goto(path);
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        const results = await new AxeBuilder({ page }).analyze();
+        const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        expect(serious.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+      }
+    });
+  }
+});
+
+/** Performs one solution step as a learner would, and waits for the server's answer. */
+async function perform(page: Page, step: Step): Promise<void> {
+  if ('option' in step) {
+    const field = step.option.replace(/^cookie\./, '');
+    const control = page.locator(`#opt-${field}`);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/options') && r.request().method() === 'POST');
+    const tag = await control.evaluate((el) => `${el.tagName}:${(el as HTMLInputElement).type}`);
+    if (tag === 'INPUT:checkbox') await control.setChecked(step.value === true);
+    else if (tag.startsWith('SELECT')) await control.selectOption(step.value === null || step.value === false && field === 'sameSite' ? '' : String(step.value));
+    else {
+      await control.fill(step.value === null ? '' : String(step.value));
+      await control.press(tag.startsWith('TEXTAREA') ? 'Tab' : 'Enter');
+    }
+    expect((await answered).status()).toBe(200);
+    return;
+  }
+  if ('request' in step) {
+    const forms = page.locator('.requests-panel');
+    if (step.key !== undefined) await forms.getByLabel('Key').fill(step.key);
+    if (step.value !== undefined) await forms.getByLabel('Value').fill(step.value);
+    if (step.ms !== undefined) await forms.getByLabel('Delay (ms)').fill(String(step.ms));
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/${step.request}`));
+    await forms.getByRole('button', { name: BUTTONS[step.request], exact: true }).click();
+    await answered;
+    return;
+  }
+  if ('probe' in step) {
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/tasks'));
+    await page.getByRole('button', { name: 'Read document.cookie' }).click();
+    await refreshed;
+    return;
+  }
+  if ('wait' in step) {
+    // Lesson content (a cookie expiring), not synchronisation.
+    await page.waitForTimeout(step.wait);
+    return;
+  }
+  const [first, ...rest] = step.together;
+  if (!first || !('request' in first)) throw new Error('"together" starts with a request');
+  const firstAnswered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/${first.request}`));
+  const sent = page.waitForRequest((r) => new URL(r.url()).pathname.endsWith(`/${first.request}`));
+  if (first.ms !== undefined) await page.locator('.requests-panel').getByLabel('Delay (ms)').fill(String(first.ms));
+  await page.locator('.requests-panel').getByRole('button', { name: BUTTONS[first.request], exact: true }).click();
+  await sent;
+  for (const other of rest) await perform(page, other);
+  await firstAnswered;
+}
+
+const BUTTONS: Record<string, string> = {
+  visit: 'Visit',
+  write: 'Write',
+  slow: 'Slow visit',
+  regenerate: 'Regenerate',
+  destroy: 'Destroy',
+  unset: 'Unset',
+  restart: 'Restart the server',
+};
+
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return problems;
+}

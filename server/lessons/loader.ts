@@ -1,0 +1,56 @@
+// Reads lessons/NN-slug.md (YAML front matter, then Markdown), validates them and renders their
+// Markdown once. Any error stops start-up, naming the file, the task and the field.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Marked } from 'marked';
+import { LessonError, validateLesson, type Lesson } from './schema.ts';
+
+const LESSON_FILE = /^(\d{2})-([a-z0-9-]+)\.md$/;
+const markdown = new Marked({ gfm: true, async: false });
+
+export function loadLessons(dir: string): Lesson[] {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
+  const lessons = files.map((name) => loadLesson(dir, name));
+  const numbers = new Set<number>();
+  for (const lesson of lessons) {
+    if (numbers.has(lesson.number)) throw new LessonError(lesson.file, '', `another lesson already has number ${lesson.number}`);
+    numbers.add(lesson.number);
+  }
+  return lessons;
+}
+
+function loadLesson(dir: string, name: string): Lesson {
+  const file = `lessons/${name}`;
+  const match = LESSON_FILE.exec(name);
+  if (!match) throw new LessonError(file, '', 'a lesson file is named NN-slug.md (two digits, then lowercase letters, digits and hyphens)');
+  const source = readFileSync(join(dir, name), 'utf8').replace(/\r\n/g, '\n');
+  const front = /^---\n([\s\S]*?)\n---\n?([\s\S]*)$/.exec(source);
+  if (!front) throw new LessonError(file, '', 'a lesson starts with front matter between two "---" lines');
+  let data: unknown;
+  try {
+    data = parseYaml(front[1]!);
+  } catch (err) {
+    throw new LessonError(file, 'front matter', `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const lesson = validateLesson(file, match[2]!, Number(match[1]), data, front[2]!);
+  return {
+    ...lesson,
+    body: renderBlock(lesson.body),
+    article: lesson.article && { quote: lesson.article.quote, verdict: renderBlock(lesson.article.verdict) },
+    tasks: lesson.tasks.map((task) => ({
+      ...task,
+      instructions: renderBlock(task.instructions),
+      hints: task.hints.map(renderInline),
+      why: renderBlock(task.why),
+    })),
+  };
+}
+
+function renderBlock(text: string): string {
+  return markdown.parse(text) as string;
+}
+
+function renderInline(text: string): string {
+  return markdown.parseInline(text) as string;
+}

@@ -1,0 +1,129 @@
+// A learner's progress through the lessons: solved tasks, hints shown, and each lesson's sandbox.
+// Keyed by a learner id kept in the site's own session; stored in SQLite so it survives restarts.
+import type { Database } from './database.ts';
+import type { Lesson } from './lessons/schema.ts';
+
+export interface LessonProgress {
+  sandboxId: string | null;
+  solved: Set<string>;
+  /** Task id to how many of its hints the learner has opened. */
+  hints: Map<string, number>;
+}
+
+/** The export format: plain JSON a learner can keep and import elsewhere. */
+export interface ProgressExport {
+  format: 'cookie-lab-progress';
+  version: 1;
+  lessons: Record<string, { solved: string[]; hints: Record<string, number> }>;
+}
+
+export class ProgressError extends Error {}
+
+export class ProgressStore {
+  constructor(private readonly db: Database) {}
+
+  async forLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
+    return (await this.forLearner(learnerId)).get(lesson) ?? emptyProgress();
+  }
+
+  async forLearner(learnerId: string): Promise<Map<string, LessonProgress>> {
+    const [sandboxes, solved, hints] = await Promise.all([
+      this.db.all<{ lesson: string; sandbox_id: string }>('SELECT lesson, sandbox_id FROM lesson_sandboxes WHERE learner_id = ?', [learnerId]),
+      this.db.all<{ lesson: string; task: string }>('SELECT lesson, task FROM solved_tasks WHERE learner_id = ?', [learnerId]),
+      this.db.all<{ lesson: string; task: string; count: number }>('SELECT lesson, task, count FROM hints_shown WHERE learner_id = ?', [learnerId]),
+    ]);
+    const byLesson = new Map<string, LessonProgress>();
+    const entry = (lesson: string) => {
+      let progress = byLesson.get(lesson);
+      if (!progress) byLesson.set(lesson, (progress = emptyProgress()));
+      return progress;
+    };
+    for (const row of sandboxes) entry(row.lesson).sandboxId = row.sandbox_id;
+    for (const row of solved) entry(row.lesson).solved.add(row.task);
+    for (const row of hints) entry(row.lesson).hints.set(row.task, row.count);
+    return byLesson;
+  }
+
+  async setSandbox(learnerId: string, lesson: string, sandboxId: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?)
+       ON CONFLICT (learner_id, lesson) DO UPDATE SET sandbox_id = excluded.sandbox_id`,
+      [learnerId, lesson, sandboxId],
+    );
+  }
+
+  async markSolved(learnerId: string, lesson: string, task: string): Promise<void> {
+    await this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]);
+  }
+
+  /** Records that hints up to `count` have been shown; never lowers the count. */
+  async showHints(learnerId: string, lesson: string, task: string, count: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO hints_shown (learner_id, lesson, task, count) VALUES (?, ?, ?, ?)
+       ON CONFLICT (learner_id, lesson, task) DO UPDATE SET count = max(count, excluded.count)`,
+      [learnerId, lesson, task, count],
+    );
+  }
+
+  /** Forgets solved tasks and hints; the lesson sandboxes stay, so nothing the learner built is lost. */
+  async reset(learnerId: string): Promise<void> {
+    await this.db.run('DELETE FROM solved_tasks WHERE learner_id = ?', [learnerId]);
+    await this.db.run('DELETE FROM hints_shown WHERE learner_id = ?', [learnerId]);
+  }
+
+  async exportProgress(learnerId: string): Promise<ProgressExport> {
+    const lessons: ProgressExport['lessons'] = {};
+    for (const [lesson, progress] of await this.forLearner(learnerId)) {
+      if (progress.solved.size === 0 && progress.hints.size === 0) continue;
+      lessons[lesson] = { solved: [...progress.solved].sort(), hints: Object.fromEntries(progress.hints) };
+    }
+    return { format: 'cookie-lab-progress', version: 1, lessons };
+  }
+
+  /** Merges an export into the learner's progress: what either side solved stays solved. */
+  async importProgress(learnerId: string, data: unknown, lessons: readonly Lesson[]): Promise<number> {
+    const parsed = parseExport(data, lessons);
+    let facts = 0;
+    for (const [lesson, progress] of Object.entries(parsed.lessons)) {
+      for (const task of progress.solved) {
+        await this.markSolved(learnerId, lesson, task);
+        facts++;
+      }
+      for (const [task, count] of Object.entries(progress.hints)) await this.showHints(learnerId, lesson, task, count);
+    }
+    return facts;
+  }
+}
+
+function emptyProgress(): LessonProgress {
+  return { sandboxId: null, solved: new Set(), hints: new Map() };
+}
+
+/** Checks every part of an import before any of it is applied. */
+export function parseExport(data: unknown, lessons: readonly Lesson[]): ProgressExport {
+  const bad = (message: string): never => {
+    throw new ProgressError(message);
+  };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) bad('the file is not a Cookie Lab progress export (expected a JSON object)');
+  const d = data as Record<string, unknown>;
+  if (d.format !== 'cookie-lab-progress') bad('the file is not a Cookie Lab progress export (its "format" is not "cookie-lab-progress")');
+  if (d.version !== 1) bad(`this lab reads version 1 exports; the file says version ${JSON.stringify(d.version)}`);
+  if (typeof d.lessons !== 'object' || d.lessons === null || Array.isArray(d.lessons)) bad('"lessons" must be an object');
+  const result: ProgressExport = { format: 'cookie-lab-progress', version: 1, lessons: {} };
+  for (const [slug, value] of Object.entries(d.lessons as Record<string, unknown>)) {
+    const lesson = lessons.find((l) => l.slug === slug);
+    if (!lesson) bad(`there is no lesson "${slug}"`);
+    const taskIds = new Set(lesson!.tasks.map((t) => t.id));
+    if (typeof value !== 'object' || value === null) bad(`lessons.${slug} must be an object`);
+    const { solved = [], hints = {} } = value as Record<string, unknown>;
+    if (!Array.isArray(solved)) bad(`lessons.${slug}.solved must be a list of task ids`);
+    for (const task of solved as unknown[]) if (typeof task !== 'string' || !taskIds.has(task)) bad(`lesson "${slug}" has no task ${JSON.stringify(task)}`);
+    if (typeof hints !== 'object' || hints === null || Array.isArray(hints)) bad(`lessons.${slug}.hints must be an object`);
+    for (const [task, count] of Object.entries(hints as Record<string, unknown>)) {
+      if (!taskIds.has(task)) bad(`lesson "${slug}" has no task ${JSON.stringify(task)}`);
+      if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 20) bad(`lessons.${slug}.hints.${task} must be a small whole number`);
+    }
+    result.lessons[slug] = { solved: solved as string[], hints: hints as Record<string, number> };
+  }
+  return result;
+}

@@ -1,0 +1,161 @@
+// Lesson handlers: the course list, lesson pages with their sandbox, task checks, hints, and the
+// learner's progress (reset, export, import).
+import { randomBytes } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { HttpError } from '../http-error.ts';
+import type { Lesson, Task } from '../lessons/schema.ts';
+import { evaluate } from '../lessons/checks.ts';
+import { ProgressError, type ProgressStore } from '../progress.ts';
+import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
+import type { Render } from '../views.ts';
+import { sandboxPanels } from '../sandbox-view.ts';
+
+export interface TaskState {
+  task: Task;
+  solved: boolean;
+  /** Solved by the exchange that triggered this render: show the "why it works" note now. */
+  justSolved: boolean;
+  /** Why the check fails, for the first unsolved task only. */
+  detail: string;
+  hintsShown: number;
+}
+
+export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, render: Render) {
+  const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
+
+  const load: RequestHandler = (req, res, next) => {
+    const lesson = bySlug.get(req.params.slug as string);
+    if (!lesson) throw new HttpError(404, 'there is no such lesson; see /lessons for the course');
+    res.locals.lesson = lesson;
+    next();
+  };
+
+  const list: RequestHandler = async (req, res) => {
+    const learner = learnerId(req, false);
+    const done = learner ? await progress.forLearner(learner) : new Map();
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(render('lessons', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0 }));
+  };
+
+  const page: RequestHandler = async (req, res) => {
+    const lesson = res.locals.lesson as Lesson;
+    const learner = learnerId(req, true)!;
+    const sandbox = await lessonSandbox(learner, lesson);
+    const tasks = await taskStates(learner, lesson, sandbox);
+    const index = lessons.indexOf(lesson);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(
+      render('lesson', {
+        lesson,
+        tasks,
+        previous: lessons[index - 1] ?? null,
+        next: lessons[index + 1] ?? null,
+        ...sandboxPanels(sandbox),
+      }),
+    );
+  };
+
+  const tasks: RequestHandler = async (req, res) => {
+    const lesson = res.locals.lesson as Lesson;
+    const learner = learnerId(req, false);
+    if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
+    const sandbox = await lessonSandbox(learner, lesson);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox) }));
+  };
+
+  const hint: RequestHandler = async (req, res) => {
+    const lesson = res.locals.lesson as Lesson;
+    const learner = learnerId(req, false);
+    if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
+    const task = lesson.tasks.find((t) => t.id === req.params.task);
+    if (!task) throw new HttpError(404, `lesson "${lesson.slug}" has no task "${String(req.params.task)}"`);
+    const current = (await progress.forLesson(learner, lesson.slug)).hints.get(task.id) ?? 0;
+    await progress.showHints(learner, lesson.slug, task.id, Math.min(current + 1, task.hints.length));
+    const sandbox = await lessonSandbox(learner, lesson);
+    if (req.get('HX-Request') === 'true') res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox) }));
+    else res.redirect(303, `/lessons/${lesson.slug}#task-${task.id}`);
+  };
+
+  const progressPage: RequestHandler = async (req, res) => {
+    const learner = learnerId(req, false);
+    const done = learner ? await progress.forLearner(learner) : new Map();
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: null }));
+  };
+
+  const exportProgress: RequestHandler = async (req, res) => {
+    const learner = learnerId(req, false);
+    const data = learner ? await progress.exportProgress(learner) : { format: 'cookie-lab-progress', version: 1, lessons: {} };
+    res.setHeader('Content-Disposition', 'attachment; filename="cookie-lab-progress.json"');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(data);
+  };
+
+  const importProgress: RequestHandler = async (req, res) => {
+    const raw = (req.body as Record<string, unknown> | undefined)?.progress;
+    if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, 'choose a progress file (or paste its JSON) to import', 'progress');
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      throw new HttpError(400, 'the file is not valid JSON', 'progress');
+    }
+    const learner = learnerId(req, true)!;
+    let count: number;
+    try {
+      count = await progress.importProgress(learner, data, lessons);
+    } catch (err) {
+      if (err instanceof ProgressError) throw new HttpError(400, `nothing imported: ${err.message}`, 'progress');
+      throw err;
+    }
+    const done = await progress.forLearner(learner);
+    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: `Imported: ${count} solved task(s) merged into your progress.` }));
+  };
+
+  const resetProgress: RequestHandler = async (req, res) => {
+    const learner = learnerId(req, false);
+    if (learner) await progress.reset(learner);
+    res.redirect(303, '/progress');
+  };
+
+  async function lessonSandbox(learner: string, lesson: Lesson): Promise<Sandbox> {
+    const { sandboxId } = await progress.forLesson(learner, lesson.slug);
+    const existing = sandboxId ? await registry.find(sandboxId) : null;
+    if (existing) return existing;
+    const sandbox = await registry.create(lesson.sandbox);
+    await progress.setSandbox(learner, lesson.slug, sandbox.id);
+    return sandbox;
+  }
+
+  /** Checks each unsolved task against what really happened; a pass is saved at once. */
+  async function taskStates(learner: string, lesson: Lesson, sandbox: Sandbox): Promise<TaskState[]> {
+    const saved = await progress.forLesson(learner, lesson.slug);
+    const seen = { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe };
+    let firstOpen = true;
+    const states: TaskState[] = [];
+    for (const task of lesson.tasks) {
+      const hintsShown = saved.hints.get(task.id) ?? 0;
+      if (saved.solved.has(task.id)) {
+        states.push({ task, solved: true, justSolved: false, detail: '', hintsShown });
+        continue;
+      }
+      const result = evaluate(task.check, seen);
+      if (result.passed) await progress.markSolved(learner, lesson.slug, task.id);
+      states.push({ task, solved: result.passed, justSolved: result.passed, detail: !result.passed && firstOpen ? result.detail : '', hintsShown });
+      if (!result.passed) firstOpen = false;
+    }
+    return states;
+  }
+
+  return { load, list, page, tasks, hint, progressPage, exportProgress, importProgress, resetProgress };
+}
+
+/** The learner's id from the site session; with `create`, a new one (which makes the session save). */
+function learnerId(req: Request, create: boolean): string | null {
+  if (req.session.learnerId) return req.session.learnerId;
+  if (!create) return null;
+  req.session.learnerId = randomBytes(16).toString('base64url');
+  return req.session.learnerId;
+}
+
