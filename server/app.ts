@@ -17,23 +17,28 @@ import { lessonHandlers } from './routes/lessons.ts';
 import { loadLessons } from './lessons/loader.ts';
 import type { Lesson } from './lessons/schema.ts';
 import { ProgressStore } from './progress.ts';
+import { defaultLimits, rateLimits, type Limits } from './limits.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AppDependencies {
   config: Config;
   db: Database;
-  registryLimits?: RegistryLimits;
+  registryLimits?: Partial<RegistryLimits>;
+  limits?: Partial<Limits>;
   /** The course; read from lessons/ unless given (a bad lesson file throws here, stopping start-up). */
   lessonList?: Lesson[];
 }
 
-export function buildApp({ config, db, registryLimits, lessonList = loadLessons(join(root, 'lessons')) }: AppDependencies) {
+export function buildApp({ config, db, registryLimits, limits: limitOverrides, lessonList = loadLessons(join(root, 'lessons')) }: AppDependencies) {
   const app = express();
   const render = compileViews(join(root, 'views'));
   const registry = new SandboxRegistry(db, registryLimits);
   const sandboxes = sandboxHandlers(registry, render);
   const lessons = lessonHandlers(lessonList, registry, new ProgressStore(db), render);
+  const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
+  /** Every route under /sandbox/:id and /api/sandboxes/:id: guessing is limited, then the sandbox loaded. */
+  const sandbox = [limits.guessing, sandboxes.load];
   const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
 
   // Config: ids are case-sensitive and express-session compares raw paths, so routing must too.
@@ -56,12 +61,22 @@ export function buildApp({ config, db, registryLimits, lessonList = loadLessons(
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'ok', liveSandboxes: registry.liveCount });
   });
-  app.get('/', site, (_req, res) => res.send(render('index')));
-  app.get('/lab', site, sandboxes.createAndRedirect);
-  app.get('/sandbox/:id', site, sandboxes.load, sandboxes.page);
-  app.post('/sandbox/:id/options', site, sandboxes.load, sandboxes.updateFromForm);
-  app.post('/sandbox/:id/probe', sandboxes.load, sandboxes.probe);
-  app.post('/sandbox/:id/restart', sandboxes.load, sandboxes.restart);
+  app.get('/', (_req, res) => res.send(render('index')));
+  app.get('/lab', limits.createSandbox, sandboxes.createAndRedirect);
+  app.get('/sandbox/:id', sandbox, sandboxes.page);
+  app.post('/sandbox/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
+  app.post('/sandbox/:id/probe', sandbox, limits.sandboxRequests, sandboxes.probe);
+  app.post('/sandbox/:id/restart', sandbox, limits.sandboxRequests, sandboxes.restart);
+
+  // Sandbox requests: answered by the sandbox's own express-session middleware, never the site's.
+  // Input is checked first, so a rejected request never reaches the session.
+  app.get('/sandbox/:id/visit', sandbox, limits.sandboxRequests, exchange('visit'));
+  app.post('/sandbox/:id/write', readWriteInput, sandbox, limits.sandboxRequests, exchange('write'));
+  app.get('/sandbox/:id/slow', readSlowInput, sandbox, limits.sandboxRequests, exchange('slow'));
+  app.post('/sandbox/:id/regenerate', sandbox, limits.sandboxRequests, exchange('regenerate'));
+  app.post('/sandbox/:id/destroy', sandbox, limits.sandboxRequests, exchange('destroy'));
+  app.post('/sandbox/:id/unset', sandbox, limits.sandboxRequests, exchange('unset'));
+
   app.get('/lessons', site, lessons.list);
   app.get('/lessons/:slug', site, lessons.load, lessons.page);
   app.get('/lessons/:slug/tasks', site, lessons.load, lessons.tasks);
@@ -71,18 +86,10 @@ export function buildApp({ config, db, registryLimits, lessonList = loadLessons(
   app.post('/progress/import', site, lessons.importProgress);
   app.post('/progress/reset', site, lessons.resetProgress);
 
-  // Sandbox requests: answered by the sandbox's own express-session middleware, never the site's.
-  app.get('/sandbox/:id/visit', sandboxes.load, exchange('visit'));
-  app.post('/sandbox/:id/write', readWriteInput, sandboxes.load, exchange('write'));
-  app.get('/sandbox/:id/slow', readSlowInput, sandboxes.load, exchange('slow'));
-  app.post('/sandbox/:id/regenerate', sandboxes.load, exchange('regenerate'));
-  app.post('/sandbox/:id/destroy', sandboxes.load, exchange('destroy'));
-  app.post('/sandbox/:id/unset', sandboxes.load, exchange('unset'));
-
-  app.post('/api/sandboxes', sandboxes.create);
-  app.get('/api/sandboxes/:id/options', sandboxes.load, sandboxes.showOptions);
-  app.put('/api/sandboxes/:id/options', sandboxes.load, sandboxes.updateOptions);
-  app.get('/api/sandboxes/:id/exchanges', sandboxes.load, sandboxes.listExchanges);
+  app.post('/api/sandboxes', limits.createSandbox, sandboxes.create);
+  app.get('/api/sandboxes/:id/options', sandbox, sandboxes.showOptions);
+  app.put('/api/sandboxes/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateOptions);
+  app.get('/api/sandboxes/:id/exchanges', sandbox, sandboxes.listExchanges);
 
   // Error handlers
   app.use(notFound);

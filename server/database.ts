@@ -49,6 +49,10 @@ const migrations: string[] = [
      count INTEGER NOT NULL,
      PRIMARY KEY (learner_id, lesson, task)
    ) WITHOUT ROWID;`,
+  // When a sandbox was last used (written at most hourly), so abandoned ones can be cleaned up.
+  `ALTER TABLE sandboxes ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+   UPDATE sandboxes SET last_used_at = updated_at;
+   CREATE INDEX sandboxes_by_last_use ON sandboxes (last_used_at);`,
 ];
 
 export class DatabaseError extends Error {}

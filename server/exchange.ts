@@ -2,7 +2,7 @@
 // Set-Cookie headers the response really carried, the store calls it caused and the session before
 // and after, with the reasons. The response body describes the exchange it is part of, so it is
 // written last: after express-session has sent the headers and finished saving.
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { TLSSocket } from 'node:tls';
 import onHeaders from 'on-headers';
@@ -117,24 +117,37 @@ export function exchangeHandlers(
       await run(req, res);
     } catch (err) {
       state.error = err instanceof Error ? err.message : String(err);
-      res.status(503);
     }
-    const format = exchangeFormat(req);
-    res.setHeader('Cache-Control', 'no-store');
-    res.vary('Accept');
-    res.vary('HX-Request');
-    // Lets other panels (a lesson's tasks) refresh once the exchange is in.
-    if (format === 'fragment') res.setHeader('HX-Trigger', 'sandbox-exchange');
-    if (format === 'json') res.type('application/json');
-    else res.type('text/html');
-    if (format === 'redirect' && !state.error) {
-      res.status(303).setHeader('Location', (res.locals.exchangeState as ExchangeState).sandbox.path);
-    }
-    state.finishing = true;
-    res.end();
+    finish(req, res, state);
   };
 
-  return [begin, runSessionMiddleware, remember, perform];
+  /** A store that fails while loading the session is lesson material too: record it, answer 503. */
+  const storeFailed: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    const state = res.locals.exchangeState as ExchangeState | undefined;
+    if (!state || res.headersSent) {
+      next(err);
+      return;
+    }
+    state.error = `the session store failed while loading the session: ${err instanceof Error ? err.message : String(err)}`;
+    finish(req, res, state);
+  };
+
+  return [begin, runSessionMiddleware, remember, perform, storeFailed] as RequestHandler[];
+}
+
+/** Ends the request through express-session's res.end, which saves, then lets the exchange be written. */
+function finish(req: Request, res: Response, state: ExchangeState): void {
+  const format = exchangeFormat(req);
+  if (state.error) res.status(503);
+  res.setHeader('Cache-Control', 'no-store');
+  res.vary('Accept');
+  res.vary('HX-Request');
+  // Lets other panels (a lesson's tasks) refresh once the exchange is in.
+  if (format === 'fragment') res.setHeader('HX-Trigger', 'sandbox-exchange');
+  res.type(format === 'json' ? 'application/json' : 'text/html');
+  if (format === 'redirect' && !state.error) res.status(303).setHeader('Location', state.sandbox.path);
+  state.finishing = true;
+  res.end();
 }
 
 export function exchangeFormat(req: Request): ExchangeFormat {
@@ -212,7 +225,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     decision,
     why: explainSetCookie(explainInput, sent).why,
     whyStore: explainStore(explainInput, log.calls),
-    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, req.secure)),
+    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, decision.requestSecure)),
     error,
     options,
   };

@@ -86,9 +86,12 @@ function predictSetCookie({ decision, options, action, requestCookie, found }: E
     return { expected: false, why: `no Set-Cookie: cookie.secure is on and this request is not HTTPS${proxyHint(decision, options)}. Otherwise it would have been ${why}` };
   }
   if (wouldSend && options.cookie.secure === 'auto') {
+    // express-session resolves 'auto' once, when it generates the session; a stored session keeps it.
     why += decision.cookieSecure
       ? ' cookie.secure is "auto" and this request is HTTPS, so the cookie is marked Secure.'
-      : ' cookie.secure is "auto" and this request is plain HTTP, so the cookie goes without Secure.';
+      : decision.requestSecure
+        ? ' cookie.secure is "auto", but this session was created over plain HTTP and express-session resolves "auto" only when it creates a session, so the cookie still goes without Secure.'
+        : ' cookie.secure is "auto" and this request is plain HTTP, so the cookie goes without Secure.';
   }
   return { expected: wouldSend, why };
 }

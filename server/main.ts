@@ -2,11 +2,13 @@
 import { readConfig, ConfigError } from './config.ts';
 import { openDatabase, DatabaseError } from './database.ts';
 import { buildApp } from './app.ts';
+import { scheduleCleanup } from './cleanup.ts';
 
 async function main(): Promise<void> {
   const config = readConfig();
   const db = await openDatabase(config.databasePath);
-  const { app } = buildApp({ config, db });
+  const { app, registry } = buildApp({ config, db });
+  const stopCleanup = scheduleCleanup(db, registry);
   const server = app.listen(config.port, config.host, (err?: Error) => {
     if (err) {
       console.error(`cannot listen on ${config.host}:${config.port}: ${err.message}`);
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     console.log(`${signal}: finishing in-flight requests, then closing the database`);
+    stopCleanup();
     server.close(() => {
       db.close().then(
         () => process.exit(0),

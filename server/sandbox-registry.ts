@@ -26,6 +26,11 @@ export interface Sandbox {
   /** Newest last. */
   readonly exchanges: Exchange[];
   nextExchangeNumber: number;
+  /** The options row's updated_at this middleware was built from, and when that was last checked. */
+  builtFrom: number;
+  checkedAt: number;
+  /** When this process last recorded the sandbox's use in the database. */
+  usedWrittenAt: number;
   /** What document.cookie held on the learner's page when they last looked (null: never). */
   probe: string | null;
 }
@@ -45,16 +50,24 @@ export interface RegistryLimits {
   /** Live middlewares held at once. */
   liveSandboxes: number;
   exchangesPerSandbox: number;
+  /** How stale a live sandbox's options may be before the database is asked again (other processes). */
+  recheckOptionsMs: number;
 }
+
+export const defaultRegistryLimits: RegistryLimits = { liveSandboxes: 2000, exchangesPerSandbox: 20, recheckOptionsMs: 1000 };
 
 export class SandboxRegistry {
   private readonly live = new Map<string, Sandbox>();
   private readonly loading = new Map<string, Promise<Sandbox | null>>();
 
+  readonly limits: RegistryLimits;
+
   constructor(
     private readonly db: Database,
-    readonly limits: RegistryLimits = { liveSandboxes: 2000, exchangesPerSandbox: 20 },
-  ) {}
+    limits: Partial<RegistryLimits> = {},
+  ) {
+    this.limits = { ...defaultRegistryLimits, ...limits };
+  }
 
   get liveCount(): number {
     return this.live.size;
@@ -64,17 +77,33 @@ export class SandboxRegistry {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
     await this.db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', [id, JSON.stringify(options), now, now]);
-    return this.remember(this.build(id, options));
+    return this.remember(this.build(id, options, undefined, now));
   }
 
   /** The sandbox, or null when no sandbox has that id. */
   async find(id: string): Promise<Sandbox | null> {
+    const sandbox = await this.lookup(id);
+    if (sandbox) this.noteUse(sandbox);
+    return sandbox;
+  }
+
+  /** Drops live sandboxes whose rows were deleted (by the clean-up). */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.live.delete(id);
+  }
+
+  /** Every live sandbox, for housekeeping. */
+  liveSandboxes(): IterableIterator<Sandbox> {
+    return this.live.values();
+  }
+
+  private async lookup(id: string): Promise<Sandbox | null> {
     if (!isSandboxId(id)) return null;
     const hit = this.live.get(id);
     if (hit) {
       this.live.delete(id);
       this.live.set(id, hit);
-      return hit;
+      return Date.now() - hit.checkedAt < this.limits.recheckOptionsMs ? hit : this.recheck(hit);
     }
     // Two requests for an evicted sandbox must not build two middlewares with two memory stores.
     let pending = this.loading.get(id);
@@ -87,11 +116,10 @@ export class SandboxRegistry {
 
   /** Stores the new options first, then swaps in a middleware built from them. */
   async updateOptions(sandbox: Sandbox, options: SandboxOptions): Promise<void> {
-    await this.db.run('UPDATE sandboxes SET options = ?, updated_at = ? WHERE id = ?', [JSON.stringify(options), Date.now(), sandbox.id]);
-    const rebuilt = this.build(sandbox.id, options, sandbox.memorySessions);
-    sandbox.options = options;
-    sandbox.middleware = rebuilt.middleware;
-    sandbox.store = rebuilt.store;
+    // Strictly increasing, so another process notices even two changes within one millisecond.
+    const updatedAt = Math.max(Date.now(), sandbox.builtFrom + 1);
+    await this.db.run('UPDATE sandboxes SET options = ?, updated_at = ? WHERE id = ?', [JSON.stringify(options), updatedAt, sandbox.id]);
+    this.swapMiddleware(sandbox, options, updatedAt);
   }
 
   /**
@@ -100,9 +128,7 @@ export class SandboxRegistry {
    */
   restart(sandbox: Sandbox): void {
     for (const sid of Object.keys(sandbox.memorySessions)) delete sandbox.memorySessions[sid];
-    const rebuilt = this.build(sandbox.id, sandbox.options, sandbox.memorySessions);
-    sandbox.middleware = rebuilt.middleware;
-    sandbox.store = rebuilt.store;
+    this.swapMiddleware(sandbox, sandbox.options, sandbox.builtFrom);
   }
 
   record(sandbox: Sandbox, exchange: Exchange): void {
@@ -110,12 +136,45 @@ export class SandboxRegistry {
     if (sandbox.exchanges.length > this.limits.exchangesPerSandbox) sandbox.exchanges.shift();
   }
 
+  /** Records use at most hourly: the clean-up only needs to know a sandbox is not abandoned. */
+  private noteUse(sandbox: Sandbox): void {
+    const now = Date.now();
+    if (now - sandbox.usedWrittenAt < 60 * 60 * 1000) return;
+    sandbox.usedWrittenAt = now;
+    this.db.run('UPDATE sandboxes SET last_used_at = ? WHERE id = ?', [now, sandbox.id]).catch((err: unknown) => {
+      console.error(`could not record the use of sandbox ${sandbox.id}:`, err);
+    });
+  }
+
   private async loadFromDatabase(id: string): Promise<Sandbox | null> {
-    const row = await this.db.get<{ options: string }>('SELECT options FROM sandboxes WHERE id = ?', [id]);
+    const row = await this.db.get<{ options: string; updated_at: number }>('SELECT options, updated_at FROM sandboxes WHERE id = ?', [id]);
     if (!row) return null;
     // Stored options were valid when written; validating again keeps a hand-edited row from
     // reaching express-session.
-    return this.remember(this.build(id, validateOptions(JSON.parse(row.options))));
+    return this.remember(this.build(id, validateOptions(JSON.parse(row.options)), undefined, row.updated_at));
+  }
+
+  /**
+   * Another app process on the same database may have changed the options: look at most once per
+   * recheck interval, so a sandbox request costs no extra query in the common case.
+   */
+  private async recheck(sandbox: Sandbox): Promise<Sandbox | null> {
+    sandbox.checkedAt = Date.now();
+    const row = await this.db.get<{ options: string; updated_at: number }>('SELECT options, updated_at FROM sandboxes WHERE id = ?', [sandbox.id]);
+    if (!row) {
+      this.live.delete(sandbox.id);
+      return null;
+    }
+    if (row.updated_at !== sandbox.builtFrom) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
+    return sandbox;
+  }
+
+  private swapMiddleware(sandbox: Sandbox, options: SandboxOptions, updatedAt: number): void {
+    const rebuilt = this.build(sandbox.id, options, sandbox.memorySessions, updatedAt);
+    sandbox.options = options;
+    sandbox.middleware = rebuilt.middleware;
+    sandbox.store = rebuilt.store;
+    sandbox.builtFrom = updatedAt;
   }
 
   private remember(sandbox: Sandbox): Sandbox {
@@ -131,7 +190,7 @@ export class SandboxRegistry {
    * express-session mutates the store it is given (connect/disconnect listeners, store.generate
    * with this middleware's cookie options), so every middleware gets a store instance of its own.
    */
-  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = emptyMemorySessions()): Sandbox {
+  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = emptyMemorySessions(), builtFrom = 0): Sandbox {
     const store = options.store === 'sqlite' ? new SqliteSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
     recordStoreCalls(store);
     const path = sandboxPath(id);
@@ -144,6 +203,9 @@ export class SandboxRegistry {
       memorySessions,
       exchanges: [],
       nextExchangeNumber: 1,
+      builtFrom,
+      checkedAt: Date.now(),
+      usedWrittenAt: 0,
       probe: null,
     };
   }

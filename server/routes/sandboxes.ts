@@ -18,9 +18,10 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
   const load: RequestHandler = async (req, res, next) => {
     const id = req.params.id as string;
     const sandbox = await registry.find(id);
-    // express-session matches the raw path against the cookie path; an encoded or differently
-    // cased id would reach the right sandbox but skip its session middleware.
-    if (!sandbox || !req.originalUrl.startsWith(sandbox.path)) throw new HttpError(404, 'no sandbox has this id; open /lab to start a new one');
+    // express-session matches the raw path against the cookie path: a percent-encoded id would
+    // reach the right sandbox but skip its session middleware, so the raw path must hold the id as is.
+    const rawSegments = (req.originalUrl.split('?')[0] ?? '').split('/');
+    if (!sandbox || !rawSegments.includes(sandbox.id)) throw new HttpError(404, 'no sandbox has this id; open /lab to start a new one');
     res.locals.sandbox = sandbox;
     next();
   };

@@ -1,0 +1,53 @@
+// Housekeeping on a schedule, so disk and memory stay bounded over a long run: expired sessions,
+// sandboxes nobody has used for a long time, and the expired sessions a MemoryStore only drops
+// when they are read.
+import type { Database } from './database.ts';
+import type { SandboxRegistry } from './sandbox-registry.ts';
+
+export interface CleanupOptions {
+  everyMs: number;
+  /** A sandbox unused for this long is deleted with its stored sessions (progress stays). */
+  abandonedAfterMs: number;
+}
+
+export const defaultCleanup: CleanupOptions = { everyMs: 10 * 60 * 1000, abandonedAfterMs: 30 * 24 * 60 * 60 * 1000 };
+
+export interface CleanupReport {
+  expiredSessions: number;
+  abandonedSandboxes: number;
+}
+
+export async function cleanUp(db: Database, registry: SandboxRegistry, options: CleanupOptions, now = Date.now()): Promise<CleanupReport> {
+  const expired = await db.run('DELETE FROM sessions WHERE expires_at <= ?', [now]);
+  const cutoff = now - options.abandonedAfterMs;
+  const abandoned = (await db.all<{ id: string }>('SELECT id FROM sandboxes WHERE last_used_at < ? AND created_at < ?', [cutoff, cutoff])).map((row) => row.id);
+  for (const id of abandoned) {
+    await db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
+    await db.run('DELETE FROM lesson_sandboxes WHERE sandbox_id = ?', [id]);
+    await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
+  }
+  registry.forget(abandoned);
+  for (const sandbox of registry.liveSandboxes()) {
+    for (const [sid, json] of Object.entries(sandbox.memorySessions)) {
+      const expires = (JSON.parse(json) as { cookie?: { expires?: string | null } }).cookie?.expires;
+      if (expires && Date.parse(expires) <= now) delete sandbox.memorySessions[sid];
+    }
+  }
+  return { expiredSessions: expired.changes, abandonedSandboxes: abandoned.length };
+}
+
+/** Runs cleanUp every `everyMs`; the timer never keeps the process alive on its own. */
+export function scheduleCleanup(db: Database, registry: SandboxRegistry, options: CleanupOptions = defaultCleanup): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    cleanUp(db, registry, options)
+      .catch((err: unknown) => console.error('clean-up failed (will retry):', err))
+      .finally(() => {
+        running = false;
+      });
+  }, options.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
