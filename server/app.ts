@@ -2,6 +2,7 @@
 // (server/main.ts does), so tests run it in-process on a port of their own.
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import compression from 'compression';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Config } from './config.ts';
@@ -34,11 +35,11 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, l
   const app = express();
   const render = compileViews(join(root, 'views'));
   const registry = new SandboxRegistry(db, registryLimits);
-  const sandboxes = sandboxHandlers(registry, render);
-  const lessons = lessonHandlers(lessonList, registry, new ProgressStore(db), render);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
-  /** Every route under /sandbox/:id and /api/sandboxes/:id: guessing is limited, then the sandbox loaded. */
-  const sandbox = [limits.guessing, sandboxes.load];
+  const sandboxes = sandboxHandlers(registry, render, limits.guessing);
+  const lessons = lessonHandlers(lessonList, registry, new ProgressStore(db), render);
+  /** Every route under /sandbox/:id and /api/sandboxes/:id (unknown ids are counted per address). */
+  const sandbox = sandboxes.load;
   const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
 
   // Config: ids are case-sensitive and express-session compares raw paths, so routing must too.
@@ -48,6 +49,8 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, l
 
   // Middleware
   app.use(securityHeaders(config.production));
+  // Our own origin serves everything a page needs (classrooms can be offline), compressed.
+  app.use('/static', compression());
   app.use('/static/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
   app.use('/static', express.static(join(root, 'public'), { maxAge: '1h' }));
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
@@ -78,7 +81,9 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, l
   app.post('/sandbox/:id/unset', sandbox, limits.sandboxRequests, exchange('unset'));
 
   app.get('/lessons', site, lessons.list);
-  app.get('/lessons/:slug', site, lessons.load, lessons.page);
+  // A first visit creates a learner and a sandbox: limited like /lab; returning learners are not.
+  const firstVisitLimit: RequestHandler = (req, res, next) => (req.session.learnerId ? next() : limits.createSandbox(req, res, next));
+  app.get('/lessons/:slug', site, lessons.load, firstVisitLimit, lessons.page);
   app.get('/lessons/:slug/tasks', site, lessons.load, lessons.tasks);
   app.post('/lessons/:slug/tasks/:task/hints', site, lessons.load, lessons.hint);
   app.get('/progress', site, lessons.progressPage);

@@ -11,6 +11,8 @@ export interface Config {
   /** Express's `trust proxy`: only true when a TLS-terminating proxy sits in front. */
   trustProxy: boolean;
   siteSessionSecret: string;
+  /** Overrides of the per-learner limits (server/limits.ts), e.g. for a benchmark. */
+  limits: { sandboxesPerMinute?: number; sandboxRequestsPerMinute?: number };
 }
 
 export class ConfigError extends Error {}
@@ -25,7 +27,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     production,
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     siteSessionSecret: siteSessionSecret(env.SESSION_SECRET, production, dirname(databasePath), log),
+    limits: {
+      ...optionalCount('SANDBOXES_PER_MINUTE', env.SANDBOXES_PER_MINUTE, 'sandboxesPerMinute'),
+      ...optionalCount('SANDBOX_REQUESTS_PER_MINUTE', env.SANDBOX_REQUESTS_PER_MINUTE, 'sandboxRequestsPerMinute'),
+    },
   };
+}
+
+function optionalCount<K extends string>(variable: string, value: string | undefined, key: K): Partial<Record<K, number>> {
+  if (value === undefined || value === '') return {};
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${variable} must be a whole number of at least 1, got "${value}"`);
+  return { [key]: n } as Partial<Record<K, number>>;
 }
 
 function parsePort(value: string | undefined): number {

@@ -246,6 +246,14 @@ function decisionInputs(req: Request, state: ExchangeState): CookieDecision {
     cookieSecure: Boolean(session?.cookie.secure),
     requestSecure: isSecure(req, state.options.proxy),
     forwardedProto: typeof forwarded === 'string' ? forwarded : null,
+    sessionCookie: session
+      ? {
+          httpOnly: Boolean(session.cookie.httpOnly),
+          sameSite: session.cookie.sameSite ?? null,
+          domain: session.cookie.domain ?? null,
+          maxAge: session.cookie.originalMaxAge ?? null,
+        }
+      : null,
   };
 }
 

@@ -22,6 +22,8 @@ export interface CookieDecision {
   cookieSecure: boolean;
   requestSecure: boolean;
   forwardedProto: string | null;
+  /** The session's own cookie settings (req.session.cookie), which a loaded session brings from the store. */
+  sessionCookie: { httpOnly: boolean; sameSite: string | boolean | null; domain: string | null; maxAge: number | null } | null;
 }
 
 export interface CookieExplanation {
@@ -93,7 +95,27 @@ function predictSetCookie({ decision, options, action, requestCookie, found }: E
         ? ' cookie.secure is "auto", but this session was created over plain HTTP and express-session resolves "auto" only when it creates a session, so the cookie still goes without Secure.'
         : ' cookie.secure is "auto" and this request is plain HTTP, so the cookie goes without Secure.';
   }
+  if (wouldSend && !decision.isNew) why += staleCookieSettings(decision, options);
   return { expected: wouldSend, why };
+}
+
+/**
+ * express-session rebuilds req.session.cookie from the stored session, so cookie options changed
+ * after a session was created do not reach its cookie: only new sessions get them.
+ */
+function staleCookieSettings({ sessionCookie }: CookieDecision, options: SandboxOptions): string {
+  if (!sessionCookie) return '';
+  const wanted = options.cookie;
+  const differences: string[] = [];
+  if (sessionCookie.httpOnly !== wanted.httpOnly) differences.push(`httpOnly ${sessionCookie.httpOnly}`);
+  if ((sessionCookie.sameSite ?? false) !== wanted.sameSite) differences.push(`sameSite ${JSON.stringify(sessionCookie.sameSite ?? false)}`);
+  if ((sessionCookie.domain ?? null) !== wanted.domain) differences.push(`domain ${JSON.stringify(sessionCookie.domain)}`);
+  if (sessionCookie.maxAge !== wanted.maxAge) differences.push(`maxAge ${JSON.stringify(sessionCookie.maxAge)}`);
+  if (differences.length === 0) return '';
+  return (
+    ` Note: this session was created with ${differences.join(', ')}, and express-session rebuilds the cookie ` +
+    'from the stored session, so your changed cookie options apply only to new sessions (press Regenerate to get one).'
+  );
 }
 
 function noSessionReason(action: SandboxAction, options: SandboxOptions): string {

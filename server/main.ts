@@ -7,7 +7,7 @@ import { scheduleCleanup } from './cleanup.ts';
 async function main(): Promise<void> {
   const config = readConfig();
   const db = await openDatabase(config.databasePath);
-  const { app, registry } = buildApp({ config, db });
+  const { app, registry } = buildApp({ config, db, limits: config.limits });
   const stopCleanup = scheduleCleanup(db, registry);
   const server = app.listen(config.port, config.host, (err?: Error) => {
     if (err) {

@@ -1,6 +1,7 @@
 // Sandbox handlers: load one by id, its page, its options (form and JSON), its exchanges.
 import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http-error.ts';
+import type { MissCounter } from '../limits.ts';
 import { articleOptions, validateOptions, OptionsError } from '../sandbox-options.ts';
 import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
 import { formToOptions } from '../form-options.ts';
@@ -13,7 +14,7 @@ export interface FormState {
   error: { field: string; message: string } | null;
 }
 
-export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
+export function sandboxHandlers(registry: SandboxRegistry, render: Render, misses: MissCounter) {
   /** Turns :id into res.locals.sandbox, or a 404. */
   const load: RequestHandler = async (req, res, next) => {
     const id = req.params.id as string;
@@ -21,7 +22,10 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render) {
     // express-session matches the raw path against the cookie path: a percent-encoded id would
     // reach the right sandbox but skip its session middleware, so the raw path must hold the id as is.
     const rawSegments = (req.originalUrl.split('?')[0] ?? '').split('/');
-    if (!sandbox || !rawSegments.includes(sandbox.id)) throw new HttpError(404, 'no sandbox has this id; open /lab to start a new one');
+    if (!sandbox || !rawSegments.includes(sandbox.id)) {
+      misses.miss(req, res);
+      throw new HttpError(404, 'no sandbox has this id; open /lab to start a new one');
+    }
     res.locals.sandbox = sandbox;
     next();
   };

@@ -1,0 +1,55 @@
+// Playwright end-to-end tests: the real app (node --import tsx server/main.ts) on a fixed port, over
+// a fresh SQLite file per run, driven by Debian's Chromium when it is installed.
+import { defineConfig, devices } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+// E2E_PORT lets two runs (or a run beside a dev server) on one machine keep apart.
+const PORT = Number(process.env.E2E_PORT || 3210);
+const baseURL = `http://localhost:${PORT}`;
+// A fresh database per run; the app creates the folder (openDatabase does mkdir -p). Computed once
+// in the runner process and handed to the web server through its env.
+const databasePath = join('test-results', 'e2e-db', `lab-${Date.now()}.sqlite`);
+
+export default defineConfig({
+  testDir: './e2e',
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: process.env.CI ? 1 : 0,
+  workers: 2,
+  reporter: 'list',
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: {
+          executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+          args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync'],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: 'node --import tsx server/main.ts',
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DATABASE_PATH: databasePath,
+      SESSION_SECRET: 'e2e-test-session-secret-0123456789abcdef',
+      NODE_ENV: 'test',
+    },
+  },
+});
