@@ -57,7 +57,12 @@ const migrations: string[] = [
 
 export class DatabaseError extends Error {}
 
-export async function openDatabase(path: string): Promise<Database> {
+export interface DatabaseOptions {
+  /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+export async function openDatabase(path: string, { busyTimeoutMs = 8000 }: DatabaseOptions = {}): Promise<Database> {
   if (path !== ':memory:') {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -72,7 +77,7 @@ export async function openDatabase(path: string): Promise<Database> {
   try {
     // Several app processes may share one file: WAL lets readers and a writer overlap, and the
     // busy timeout makes a writer wait for a lock instead of failing with SQLITE_BUSY.
-    await db.run('PRAGMA busy_timeout = 8000');
+    await db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     await db.get('PRAGMA journal_mode = WAL');
     await db.run('PRAGMA synchronous = NORMAL');
     await migrate(db);
