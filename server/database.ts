@@ -108,19 +108,41 @@ function splitStatements(sql: string): string[] {
   return sql.split(';').map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * SQLITE_BUSY can come back at once, without waiting out the busy timeout: in WAL mode, when this
+ * connection's read snapshot is older than another process's commit (SQLITE_BUSY_SNAPSHOT). Each
+ * of our statements is its own transaction, so running it again is safe and is what SQLite advises.
+ */
+async function retryBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || tries >= BUSY_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, tries * 5 + Math.random() * 10));
+    }
+  }
+}
+
+/** About two seconds of retrying in all, on top of the busy timeout each attempt already waits. */
+const BUSY_RETRIES = 25;
+
 function wrap(db: sqlite3.Database): Database {
   return {
     run: (sql, params = []) =>
-      new Promise((resolve, reject) => {
-        db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-          if (err) reject(err);
-          else resolve({ changes: this.changes });
-        });
-      }),
+      retryBusy(
+        () =>
+          new Promise((resolve, reject) => {
+            db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+              if (err) reject(err);
+              else resolve({ changes: this.changes });
+            });
+          }),
+      ),
     get: (sql, params = []) =>
-      new Promise((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as never)))),
+      retryBusy(() => new Promise((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as never))))),
     all: (sql, params = []) =>
-      new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as never)))),
+      retryBusy(() => new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as never))))),
     close: () => new Promise((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
   };
 }
