@@ -68,6 +68,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, l
   app.get('/lab', limits.createSandbox, sandboxes.createAndRedirect);
   app.get('/sandbox/:id', sandbox, sandboxes.page);
   app.post('/sandbox/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
+  app.get('/sandbox/:id/frame', sandbox, sandboxes.frame);
   app.post('/sandbox/:id/probe', sandbox, limits.sandboxRequests, sandboxes.probe);
   app.post('/sandbox/:id/restart', sandbox, limits.sandboxRequests, sandboxes.restart);
 

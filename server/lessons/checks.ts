@@ -31,6 +31,9 @@ export interface ExchangeConditions {
 export interface OptionsConditions {
   name?: string | { not: string };
   secretCount?: number;
+  /** A secret that must no longer be listed (e.g. the article's published one). */
+  secretExcludes?: string;
+  /** Exact values, or { atLeast }, { atMost }, { oneOf: [...] }, { not: value }. */
   cookie?: Partial<Record<keyof SandboxOptions['cookie'], unknown>>;
   resave?: boolean;
   saveUninitialized?: boolean;
@@ -154,6 +157,9 @@ export function optionsMismatch(where: OptionsConditions, options: SandboxOption
   if (where.secretCount !== undefined && options.secret.length !== where.secretCount) {
     return `${options.secret.length} secret(s) were listed, not ${where.secretCount}`;
   }
+  if (where.secretExcludes !== undefined && options.secret.includes(where.secretExcludes)) {
+    return `the secret list still holds "${where.secretExcludes}"`;
+  }
   for (const [key, wanted] of Object.entries(where.cookie ?? {})) {
     const actual = options.cookie[key as keyof SandboxOptions['cookie']];
     if (!sameValue(actual, wanted)) return `cookie.${key} was ${JSON.stringify(actual)}, not ${JSON.stringify(wanted)}`;
@@ -165,6 +171,8 @@ export function optionsMismatch(where: OptionsConditions, options: SandboxOption
 }
 
 function sameValue(actual: unknown, wanted: unknown): boolean {
+  if (typeof wanted === 'object' && wanted !== null && 'oneOf' in wanted) return (wanted as { oneOf: unknown[] }).oneOf.includes(actual);
+  if (typeof wanted === 'object' && wanted !== null && 'not' in wanted) return actual !== (wanted as { not: unknown }).not;
   if (typeof wanted === 'object' && wanted !== null && 'atLeast' in wanted) return typeof actual === 'number' && actual >= (wanted as { atLeast: number }).atLeast;
   if (typeof wanted === 'object' && wanted !== null && 'atMost' in wanted) return typeof actual === 'number' && actual <= (wanted as { atMost: number }).atMost;
   return actual === wanted;

@@ -197,7 +197,7 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   return c as ExchangeConditions;
 }
 
-const OPTION_CONDITIONS = ['name', 'secretCount', 'cookie', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'];
+const OPTION_CONDITIONS = ['name', 'secretCount', 'secretExcludes', 'cookie', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'];
 const COOKIE_CONDITIONS = ['maxAge', 'secure', 'httpOnly', 'sameSite', 'domain'];
 
 function validateOptionsConditions(value: unknown, where: string, fail: Fail): OptionsConditions {
@@ -206,8 +206,17 @@ function validateOptionsConditions(value: unknown, where: string, fail: Fail): O
   if (c.cookie !== undefined) {
     for (const key of Object.keys(object(c.cookie, `${where}.cookie`, fail))) {
       if (!COOKIE_CONDITIONS.includes(key)) fail(`${where}.cookie.${key}`, `unknown cookie option; one of: ${COOKIE_CONDITIONS.join(', ')}`);
+      const wanted = (c.cookie as Record<string, unknown>)[key];
+      if (typeof wanted === 'object' && wanted !== null) {
+        const form = Object.keys(wanted);
+        if (form.length !== 1 || !['atLeast', 'atMost', 'oneOf', 'not'].includes(form[0]!)) {
+          fail(`${where}.cookie.${key}`, 'a value, or one of { atLeast: n }, { atMost: n }, { oneOf: [...] }, { not: value }');
+        }
+        if ('oneOf' in wanted && !Array.isArray((wanted as { oneOf: unknown }).oneOf)) fail(`${where}.cookie.${key}.oneOf`, 'must be a list');
+      }
     }
   }
+  if (c.secretExcludes !== undefined) text(c.secretExcludes, `${where}.secretExcludes`, fail);
   return c as OptionsConditions;
 }
 

@@ -60,6 +60,18 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render, misse
     else res.redirect(303, sandbox.path);
   };
 
+  /**
+   * An empty page under the sandbox's path. Its document.cookie is what page JavaScript under that
+   * path sees (a lesson page at /lessons/... never sees the sandbox's cookie: Path=/sandbox/<id>).
+   * The page it is framed in reads it; framing is allowed for our own origin only.
+   */
+  const frame: RequestHandler = (_req, res) => {
+    const policy = String(res.getHeader('Content-Security-Policy') ?? '').replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+    res.setHeader('Content-Security-Policy', policy);
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send('<!doctype html><html lang="en"><title>Cookie probe</title></html>');
+  };
+
   /** Remembers what document.cookie showed the learner's page, for lesson checks. */
   const probe: RequestHandler = (req, res) => {
     const value = (req.body as Record<string, unknown> | undefined)?.documentCookie;
@@ -100,7 +112,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render, misse
   /** The htmx body for a sandbox request: the inspector, plus the panels that follow from it. */
   const renderExchange = (sandbox: Sandbox) => render('partials/exchange-fragment', panels(sandbox));
 
-  return { load, page, probe, restart, createAndRedirect, updateFromForm, create, showOptions, updateOptions, listExchanges, renderExchange };
+  return { load, page, frame, probe, restart, createAndRedirect, updateFromForm, create, showOptions, updateOptions, listExchanges, renderExchange };
 }
 
 function absoluteUrl(req: Request, path: string): string {
