@@ -108,9 +108,15 @@ function staleCookieSettings({ sessionCookie }: CookieDecision, options: Sandbox
   const wanted = options.cookie;
   const differences: string[] = [];
   if (sessionCookie.httpOnly !== wanted.httpOnly) differences.push(`httpOnly ${sessionCookie.httpOnly}`);
-  if ((sessionCookie.sameSite ?? false) !== wanted.sameSite) differences.push(`sameSite ${JSON.stringify(sessionCookie.sameSite ?? false)}`);
+  // 'auto' is resolved to 'lax' or 'none' when the session is made: any resolved value matches it.
+  if (wanted.sameSite !== 'auto' && (sessionCookie.sameSite ?? false) !== wanted.sameSite) {
+    differences.push(`sameSite ${JSON.stringify(sessionCookie.sameSite ?? false)}`);
+  }
   if ((sessionCookie.domain ?? null) !== wanted.domain) differences.push(`domain ${JSON.stringify(sessionCookie.domain)}`);
-  if (sessionCookie.maxAge !== wanted.maxAge) differences.push(`maxAge ${JSON.stringify(sessionCookie.maxAge)}`);
+  // express-session derives originalMaxAge from the clock (expires - now), so it can be a few ms short.
+  const maxAgeDiffers =
+    sessionCookie.maxAge === null || wanted.maxAge === null ? sessionCookie.maxAge !== wanted.maxAge : Math.abs(sessionCookie.maxAge - wanted.maxAge) > 1000;
+  if (maxAgeDiffers) differences.push(`maxAge ${JSON.stringify(sessionCookie.maxAge)}`);
   if (differences.length === 0) return '';
   return (
     ` Note: this session was created with ${differences.join(', ')}, and express-session rebuilds the cookie ` +

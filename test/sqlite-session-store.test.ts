@@ -1,0 +1,295 @@
+// SqliteSessionStore on its own, over a real SQLite file: the express-session Store contract
+// (get, set, touch, destroy, all, length, clear), namespaces, and expiry.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { SessionData } from 'express-session';
+import { openDatabase, type Database } from '../server/database.ts';
+import { SqliteSessionStore, expiresAt } from '../server/sqlite-session-store.ts';
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+/** Promise forms of the store's callback methods. */
+function api(store: SqliteSessionStore) {
+  return {
+    get: promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null | undefined>,
+    set: promisify(store.set.bind(store)) as (sid: string, sess: SessionData) => Promise<void>,
+    touch: promisify(store.touch.bind(store)) as (sid: string, sess: SessionData) => Promise<void>,
+    destroy: promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>,
+    all: promisify(store.all.bind(store)) as () => Promise<Record<string, SessionData>>,
+    length: promisify(store.length.bind(store)) as () => Promise<number>,
+    clear: promisify(store.clear.bind(store)) as () => Promise<void>,
+  };
+}
+
+/** A session as express-session hands it to a store (a cookie, plus data), expiring `inMs` from now. */
+function sessionData(data: Record<string, unknown>, inMs: number | null = HOUR): SessionData {
+  return {
+    cookie: {
+      originalMaxAge: inMs,
+      expires: inMs === null ? null : new Date(Date.now() + inMs).toISOString(),
+      httpOnly: true,
+      path: '/sandbox/x',
+    },
+    ...data,
+  } as unknown as SessionData;
+}
+
+let dir: string;
+let db: Database;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cookie-lab-store-'));
+  db = await openDatabase(join(dir, 'store.sqlite'));
+});
+after(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  await db.run('DELETE FROM sessions');
+});
+
+async function storedRow(namespace: string, sid: string) {
+  return db.get<{ sess: string; expires_at: number }>('SELECT sess, expires_at FROM sessions WHERE namespace = ? AND sid = ?', [namespace, sid]);
+}
+
+describe('SqliteSessionStore', () => {
+  describe('get and set', () => {
+    it('get of an unknown sid answers null without an error', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      assert.equal(await store.get('nope'), null);
+    });
+
+    it('set then get returns the session as stored, cookie included', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      const sess = sessionData({ user: 'ada', count: 2, admin: false });
+      await store.set('sid1', sess);
+      assert.deepEqual(await store.get('sid1'), JSON.parse(JSON.stringify(sess)));
+    });
+
+    it('set again replaces the session (upsert), it does not add a second one', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('sid1', sessionData({ v: 1 }));
+      await store.set('sid1', sessionData({ v: 2, extra: true }));
+      const got = (await store.get('sid1')) as unknown as Record<string, unknown>;
+      assert.equal(got.v, 2);
+      assert.equal(got.extra, true);
+      assert.equal(await store.length(), 1);
+    });
+
+    it('stores the cookie\'s expiry as the row\'s expiry', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      const sess = sessionData({}, HOUR);
+      await store.set('sid1', sess);
+      const row = await storedRow('ns', 'sid1');
+      assert.equal(row?.expires_at, Date.parse(String(sess.cookie.expires)));
+    });
+
+    it('set and destroy accept no callback (express-session sometimes calls them so)', async () => {
+      const raw = new SqliteSessionStore(db, 'ns');
+      assert.doesNotThrow(() => raw.set('sid1', sessionData({ a: 1 })));
+      assert.doesNotThrow(() => raw.destroy('other'));
+      for (let tries = 0; tries < 100 && !(await storedRow('ns', 'sid1')); tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(((await api(raw).get('sid1')) as unknown as Record<string, unknown>)?.a, 1);
+    });
+  });
+
+  describe('touch', () => {
+    it('keeps the stored data and moves the expiry (cookie and row) forward', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('sid1', sessionData({ user: 'ada' }, HOUR));
+      const before = await storedRow('ns', 'sid1');
+      // express-session passes its own (possibly stale) copy of the session: only its cookie counts.
+      const later = sessionData({ user: 'STALE', added: 'ignored' }, 2 * HOUR);
+      await store.touch('sid1', later);
+      const got = (await store.get('sid1')) as unknown as Record<string, unknown> & SessionData;
+      assert.equal(got.user, 'ada', 'data untouched');
+      assert.equal(got.added, undefined);
+      assert.equal(got.cookie.expires, later.cookie.expires, 'the cookie is the new one');
+      const row = await storedRow('ns', 'sid1');
+      assert.ok(row && before && row.expires_at > before.expires_at, 'the row expires later');
+      assert.equal(row.expires_at, Date.parse(String(later.cookie.expires)));
+    });
+
+    it('of an unknown sid creates nothing', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.touch('ghost', sessionData({ a: 1 }));
+      assert.equal(await store.get('ghost'), null);
+      assert.equal(await store.length(), 0);
+    });
+
+    it('can bring a session back from the edge of expiry', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('sid1', sessionData({ a: 1 }, 50));
+      await store.touch('sid1', sessionData({}, HOUR));
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      assert.equal(((await store.get('sid1')) as unknown as Record<string, unknown>)?.a, 1);
+    });
+  });
+
+  describe('destroy', () => {
+    it('removes the session; destroying it again is not an error', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('sid1', sessionData({ a: 1 }));
+      await store.set('sid2', sessionData({ b: 2 }));
+      await store.destroy('sid1');
+      assert.equal(await store.get('sid1'), null);
+      assert.ok(await store.get('sid2'), 'only that session');
+      await store.destroy('sid1');
+    });
+  });
+
+  describe('all, length and clear', () => {
+    it('all answers the live sessions by sid; length counts them', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('b', sessionData({ n: 2 }));
+      await store.set('a', sessionData({ n: 1 }));
+      const all = await store.all();
+      assert.deepEqual(Object.keys(all), ['a', 'b']);
+      assert.equal((all.a as unknown as Record<string, unknown>).n, 1);
+      assert.equal(await store.length(), 2);
+    });
+
+    it('all and length leave out expired sessions', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('live', sessionData({}, HOUR));
+      await store.set('dead', sessionData({}, -1000));
+      assert.deepEqual(Object.keys(await store.all()), ['live']);
+      assert.equal(await store.length(), 1);
+    });
+
+    it('an empty store: all is {}, length is 0', async () => {
+      const store = api(new SqliteSessionStore(db, 'empty'));
+      assert.deepEqual({ ...(await store.all()) }, {});
+      assert.equal(await store.length(), 0);
+    });
+
+    it('clear removes every session of the namespace', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('a', sessionData({}));
+      await store.set('b', sessionData({}, -1000));
+      await store.clear();
+      assert.equal(await store.length(), 0);
+      const row = await db.get<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE namespace = 'ns'");
+      assert.equal(row?.n, 0, 'expired rows too');
+    });
+  });
+
+  describe('namespaces', () => {
+    it('the same sid in two namespaces are two separate sessions', async () => {
+      const one = api(new SqliteSessionStore(db, 'sandbox-one'));
+      const two = api(new SqliteSessionStore(db, 'sandbox-two'));
+      await one.set('same', sessionData({ owner: 'one' }));
+      assert.equal(await two.get('same'), null, 'two cannot read one\'s session');
+      await two.set('same', sessionData({ owner: 'two' }));
+      assert.equal(((await one.get('same')) as unknown as Record<string, unknown>).owner, 'one');
+      assert.equal(((await two.get('same')) as unknown as Record<string, unknown>).owner, 'two');
+    });
+
+    it('touch, destroy, all, length and clear stay within their namespace', async () => {
+      const one = api(new SqliteSessionStore(db, 'sandbox-one'));
+      const two = api(new SqliteSessionStore(db, 'sandbox-two'));
+      await one.set('s', sessionData({ owner: 'one' }, HOUR));
+      await one.set('t', sessionData({ owner: 'one' }));
+      await two.set('s', sessionData({ owner: 'two' }, HOUR));
+      const before = await storedRow('sandbox-one', 's');
+      await two.touch('s', sessionData({}, 5 * HOUR));
+      assert.equal((await storedRow('sandbox-one', 's'))?.expires_at, before?.expires_at);
+      await two.destroy('t');
+      assert.ok(await one.get('t'));
+      assert.deepEqual(Object.keys(await two.all()), ['s']);
+      assert.equal(await one.length(), 2);
+      await two.clear();
+      assert.equal(await two.length(), 0);
+      assert.equal(await one.length(), 2);
+    });
+
+    it('the site\'s own namespace is just another namespace', async () => {
+      const site = api(new SqliteSessionStore(db, 'site'));
+      const sandbox = api(new SqliteSessionStore(db, 'AAAAAAAAAAAAAAAAAAAAAA'));
+      await site.set('x', sessionData({ learnerId: 'l1' }));
+      assert.equal(await sandbox.get('x'), null);
+    });
+  });
+
+  describe('expiry', () => {
+    it('an expired session is not returned by get, and get removes it (like MemoryStore)', async () => {
+      const raw = new SqliteSessionStore(db, 'ns');
+      const store = api(raw);
+      await store.set('old', sessionData({ a: 1 }, -1000));
+      assert.ok(await storedRow('ns', 'old'), 'the row is there before the get');
+      assert.equal(await store.get('old'), null);
+      assert.equal(await storedRow('ns', 'old'), undefined, 'the row is gone after the get');
+      assert.equal(await raw.peek('old'), null);
+    });
+
+    it('a session expiring at this very moment counts as expired', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      await store.set('now', sessionData({}, 0));
+      assert.equal(await store.get('now'), null);
+    });
+
+    it('a browser-session cookie (no expires) is kept for a day', async () => {
+      const store = api(new SqliteSessionStore(db, 'ns'));
+      const setAt = Date.now();
+      await store.set('b', sessionData({ a: 1 }, null));
+      const row = await storedRow('ns', 'b');
+      assert.ok(row && Math.abs(row.expires_at - (setAt + DAY)) < 5_000, `expires_at ${row?.expires_at}`);
+      assert.ok(await store.get('b'));
+    });
+
+    it('peek shows an expired session as held, without removing it', async () => {
+      const raw = new SqliteSessionStore(db, 'ns');
+      await api(raw).set('old', sessionData({ a: 1 }, -1000));
+      assert.equal(((await raw.peek('old')) as unknown as Record<string, unknown>)?.a, 1);
+      assert.ok(await storedRow('ns', 'old'));
+    });
+  });
+
+  describe('expiresAt', () => {
+    it('reads an ISO string or a Date expiry', () => {
+      const when = new Date('2030-01-02T03:04:05.678Z');
+      assert.equal(expiresAt({ cookie: { expires: when.toISOString() } } as unknown as SessionData), when.getTime());
+      assert.equal(expiresAt({ cookie: { expires: when } } as unknown as SessionData), when.getTime());
+    });
+
+    it('falls back to a day from now for a missing, null or unreadable expiry', () => {
+      for (const cookie of [{}, { expires: null }, { expires: 'not a date' }, undefined]) {
+        const value = expiresAt({ cookie } as unknown as SessionData);
+        assert.ok(Math.abs(value - (Date.now() + DAY)) < 1_000, JSON.stringify(cookie));
+      }
+    });
+  });
+
+  describe('errors', () => {
+    it('a database error reaches the callback, not an unhandled rejection', async () => {
+      const ownDir = mkdtempSync(join(tmpdir(), 'cookie-lab-store-closed-'));
+      const closed = await openDatabase(join(ownDir, 'closed.sqlite'));
+      await closed.close();
+      try {
+        const store = api(new SqliteSessionStore(closed, 'ns'));
+        await assert.rejects(store.get('x'), /SQLITE_MISUSE|closed/i);
+        await assert.rejects(store.set('x', sessionData({})), /SQLITE_MISUSE|closed/i);
+        await assert.rejects(store.touch('x', sessionData({})), /SQLITE_MISUSE|closed/i);
+        await assert.rejects(store.destroy('x'), /SQLITE_MISUSE|closed/i);
+        await assert.rejects(store.length(), /SQLITE_MISUSE|closed/i);
+      } finally {
+        rmSync(ownDir, { recursive: true, force: true });
+      }
+    });
+
+    it('the store is an express-session Store (so express-session can inflate sessions through it)', async () => {
+      const { default: session } = await import('express-session');
+      const store = new SqliteSessionStore(db, 'ns');
+      assert.ok(store instanceof session.Store);
+      assert.equal(typeof store.createSession, 'function');
+      assert.equal(typeof store.regenerate, 'function');
+    });
+  });
+});
