@@ -81,7 +81,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const learner = learnerId(req, false);
     const done = learner ? await progress.forLearner(learner) : new Map();
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: null }));
+    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: null, error: false }));
   };
 
   const exportProgress: RequestHandler = async (req, res) => {
@@ -92,25 +92,28 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     res.json(data);
   };
 
+  /** Merges an uploaded export; a bad file re-renders the page with why, and changes nothing. */
   const importProgress: RequestHandler = async (req, res) => {
+    const learner = learnerId(req, true)!;
+    const page = async (status: number, message: string, error: boolean) => {
+      const done = await progress.forLearner(learner);
+      res.status(status).send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message, error }));
+    };
     const raw = (req.body as Record<string, unknown> | undefined)?.progress;
-    if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, 'choose a progress file (or paste its JSON) to import', 'progress');
+    if (typeof raw !== 'string' || raw.trim() === '') return page(400, 'Nothing imported: choose a progress file (or paste its JSON) first.', true);
     let data: unknown;
     try {
       data = JSON.parse(raw);
     } catch {
-      throw new HttpError(400, 'the file is not valid JSON', 'progress');
+      return page(400, 'Nothing imported: the file is not valid JSON.', true);
     }
-    const learner = learnerId(req, true)!;
-    let count: number;
     try {
-      count = await progress.importProgress(learner, data, lessons);
+      const count = await progress.importProgress(learner, data, lessons);
+      return page(200, `Imported: ${count} solved task(s) merged into your progress.`, false);
     } catch (err) {
-      if (err instanceof ProgressError) throw new HttpError(400, `nothing imported: ${err.message}`, 'progress');
+      if (err instanceof ProgressError) return page(400, `Nothing imported: ${err.message}.`, true);
       throw err;
     }
-    const done = await progress.forLearner(learner);
-    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: `Imported: ${count} solved task(s) merged into your progress.` }));
   };
 
   const resetProgress: RequestHandler = async (req, res) => {
