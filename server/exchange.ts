@@ -27,6 +27,8 @@ export interface Exchange {
   /** The raw Cookie request header, or null when the browser sent none. */
   requestCookie: string | null;
   requestCookieAnatomy: CookieAnatomy | null;
+  /** Names of the other cookies the browser sent along (the lab's own, other sandboxes' never). */
+  otherRequestCookies: string[];
   /** The raw Set-Cookie headers as the response carried them. */
   setCookie: string[];
   setCookieParsed: ParsedSetCookie[];
@@ -216,6 +218,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     input: (res.locals.write as Exchange['input']) ?? (typeof res.locals.slowMs === 'number' ? { ms: res.locals.slowMs as number } : null),
     requestCookie: req.headers.cookie ?? null,
     requestCookieAnatomy: reading.anatomy,
+    otherRequestCookies: cookieNames(req.headers.cookie).filter((name) => name !== options.name),
     setCookie,
     setCookieParsed,
     sessionId: decision.sessionId,
@@ -272,6 +275,11 @@ export function isSecure(req: Request, proxy: boolean | null): boolean {
   const header = req.headers['x-forwarded-proto'];
   const first = (typeof header === 'string' ? header : '').split(',')[0] ?? '';
   return first.trim().toLowerCase() === 'https';
+}
+
+function cookieNames(header: string | undefined): string[] {
+  if (!header) return [];
+  return [...new Set(header.split(';').map((pair) => pair.split('=')[0]!.trim()).filter(Boolean))];
 }
 
 function headerList(value: string | number | string[] | undefined): string[] {
