@@ -52,9 +52,11 @@ async function main() {
   rows.push({ ...(await load(lab, 'page', [{ base: '', cookie: siteCookie }], {}, lessonPath)), what: `lesson page ${lessonPath}` });
   const pageSandbox = await createSandbox(lab, 'memory');
   rows.push({ ...(await load(lab, 'page', [{ base: '', cookie: '' }], {}, `/sandbox/${pageSandbox}`)), what: 'sandbox page' });
+  const pageLoad = await runToEnd(['--import', 'tsx', 'bench/page-load.ts', `${lab}${lessonPath}`], {});
   await stop(lab);
 
   printTable(rows);
+  console.log(pageLoad.trim(), '\n');
   await measureIdleSandboxes();
   await measureStartup();
 }
