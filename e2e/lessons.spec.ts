@@ -38,8 +38,9 @@ test.describe('lessons', () => {
 });
 
 test.describe('accessibility', () => {
-  for (const path of ['/', '/lessons', '/progress', ...lessons.map((lesson) => `/lessons/${lesson.slug}`)]) {
-    test(`${path} has no serious or critical axe violations`, async ({ page }) => {
+  for (const path of ['/', '/lessons', '/progress', '/lab', ...lessons.map((lesson) => `/lessons/${lesson.slug}`)]) {
+    test(`${path} has no serious or critical axe violations, and no console error (CSP included)`, async ({ page }) => {
+      const problems = watchConsole(page);
       await page.goto(path);
       for (const scheme of ['light', 'dark'] as const) {
         await page.emulateMedia({ colorScheme: scheme });
@@ -47,8 +48,25 @@ test.describe('accessibility', () => {
         const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
         expect(serious.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
       }
+      expect(problems).toEqual([]);
     });
   }
+});
+
+test.describe('accessibility with content', () => {
+  test('the sandbox page after a write and a visit has no serious or critical axe violations', async ({ page }) => {
+    const problems = watchConsole(page);
+    await page.goto('/lab');
+    for (const request of ['write', 'visit'] as const) await perform(page, { request });
+    await page.getByRole('button', { name: 'Read document.cookie' }).click();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const results = await new AxeBuilder({ page }).analyze();
+      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(serious.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+    }
+    expect(problems).toEqual([]);
+  });
 });
 
 /** Performs one solution step as a learner would, and waits for the server's answer. */
