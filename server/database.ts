@@ -53,6 +53,11 @@ const migrations: string[] = [
   `ALTER TABLE sandboxes ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
    UPDATE sandboxes SET last_used_at = updated_at;
    CREATE INDEX sandboxes_by_last_use ON sandboxes (last_used_at);`,
+  // When a learner last reset their progress: older exchanges and probes no longer solve tasks.
+  `CREATE TABLE progress_resets (
+     learner_id TEXT PRIMARY KEY,
+     reset_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export class DatabaseError extends Error {}

@@ -5,6 +5,8 @@ import type { Lesson } from './lessons/schema.ts';
 
 export interface LessonProgress {
   sandboxId: string | null;
+  /** Exchanges and probes from before this time (ms) no longer count: the learner reset since. */
+  resetAt: number;
   solved: Set<string>;
   /** Task id to how many of its hints the learner has opened. */
   hints: Map<string, number>;
@@ -23,7 +25,13 @@ export class ProgressStore {
   constructor(private readonly db: Database) {}
 
   async forLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
-    return (await this.forLearner(learnerId)).get(lesson) ?? emptyProgress();
+    const progress = (await this.forLearner(learnerId)).get(lesson) ?? emptyProgress();
+    progress.resetAt = await this.resetAt(learnerId);
+    return progress;
+  }
+
+  private async resetAt(learnerId: string): Promise<number> {
+    return (await this.db.get<{ reset_at: number }>('SELECT reset_at FROM progress_resets WHERE learner_id = ?', [learnerId]))?.reset_at ?? 0;
   }
 
   async forLearner(learnerId: string): Promise<Map<string, LessonProgress>> {
@@ -44,16 +52,24 @@ export class ProgressStore {
     return byLesson;
   }
 
-  async setSandbox(learnerId: string, lesson: string, sandboxId: string): Promise<void> {
-    await this.db.run(
-      `INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?)
-       ON CONFLICT (learner_id, lesson) DO UPDATE SET sandbox_id = excluded.sandbox_id`,
-      [learnerId, lesson, sandboxId],
-    );
+  /**
+   * Makes `sandboxId` the lesson's sandbox unless another request got there first, replacing only
+   * `stale` (a sandbox that no longer exists). Returns the lesson's sandbox id after the race.
+   */
+  async claimSandbox(learnerId: string, lesson: string, sandboxId: string, stale: string | null): Promise<string> {
+    if (stale) {
+      await this.db.run('UPDATE lesson_sandboxes SET sandbox_id = ? WHERE learner_id = ? AND lesson = ? AND sandbox_id = ?', [sandboxId, learnerId, lesson, stale]);
+    } else {
+      await this.db.run('INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, sandboxId]);
+    }
+    const row = await this.db.get<{ sandbox_id: string }>('SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = ? AND lesson = ?', [learnerId, lesson]);
+    return row?.sandbox_id ?? sandboxId;
   }
 
-  async markSolved(learnerId: string, lesson: string, task: string): Promise<void> {
-    await this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]);
+  /** Returns whether the task was newly solved. */
+  async markSolved(learnerId: string, lesson: string, task: string): Promise<boolean> {
+    const { changes } = await this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]);
+    return changes > 0;
   }
 
   /** Records that hints up to `count` have been shown; never lowers the count. */
@@ -65,10 +81,17 @@ export class ProgressStore {
     );
   }
 
-  /** Forgets solved tasks and hints; the lesson sandboxes stay, so nothing the learner built is lost. */
+  /**
+   * Forgets solved tasks and hints; the lesson sandboxes stay, so nothing the learner built is
+   * lost, but what was done in them before now no longer solves a task.
+   */
   async reset(learnerId: string): Promise<void> {
     await this.db.run('DELETE FROM solved_tasks WHERE learner_id = ?', [learnerId]);
     await this.db.run('DELETE FROM hints_shown WHERE learner_id = ?', [learnerId]);
+    await this.db.run(
+      'INSERT INTO progress_resets (learner_id, reset_at) VALUES (?, ?) ON CONFLICT (learner_id) DO UPDATE SET reset_at = excluded.reset_at',
+      [learnerId, Date.now()],
+    );
   }
 
   async exportProgress(learnerId: string): Promise<ProgressExport> {
@@ -85,10 +108,7 @@ export class ProgressStore {
     const parsed = parseExport(data, lessons);
     let facts = 0;
     for (const [lesson, progress] of Object.entries(parsed.lessons)) {
-      for (const task of progress.solved) {
-        await this.markSolved(learnerId, lesson, task);
-        facts++;
-      }
+      for (const task of progress.solved) if (await this.markSolved(learnerId, lesson, task)) facts++;
       for (const [task, count] of Object.entries(progress.hints)) await this.showHints(learnerId, lesson, task, count);
     }
     return facts;
@@ -96,7 +116,7 @@ export class ProgressStore {
 }
 
 function emptyProgress(): LessonProgress {
-  return { sandboxId: null, solved: new Set(), hints: new Map() };
+  return { sandboxId: null, resetAt: 0, solved: new Set(), hints: new Map() };
 }
 
 /** Checks every part of an import before any of it is applied. */
@@ -114,14 +134,17 @@ export function parseExport(data: unknown, lessons: readonly Lesson[]): Progress
     const lesson = lessons.find((l) => l.slug === slug);
     if (!lesson) bad(`there is no lesson "${slug}"`);
     const taskIds = new Set(lesson!.tasks.map((t) => t.id));
-    if (typeof value !== 'object' || value === null) bad(`lessons.${slug} must be an object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(`lessons.${slug} must be an object with "solved" and "hints"`);
     const { solved = [], hints = {} } = value as Record<string, unknown>;
     if (!Array.isArray(solved)) bad(`lessons.${slug}.solved must be a list of task ids`);
     for (const task of solved as unknown[]) if (typeof task !== 'string' || !taskIds.has(task)) bad(`lesson "${slug}" has no task ${JSON.stringify(task)}`);
     if (typeof hints !== 'object' || hints === null || Array.isArray(hints)) bad(`lessons.${slug}.hints must be an object`);
     for (const [task, count] of Object.entries(hints as Record<string, unknown>)) {
       if (!taskIds.has(task)) bad(`lesson "${slug}" has no task ${JSON.stringify(task)}`);
-      if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 20) bad(`lessons.${slug}.hints.${task} must be a small whole number`);
+      const available = lesson!.tasks.find((t) => t.id === task)!.hints.length;
+      if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > available) {
+        bad(`lessons.${slug}.hints.${task} must be a whole number from 0 to ${available} (the task's hints)`);
+      }
     }
     result.lessons[slug] = { solved: solved as string[], hints: hints as Record<string, number> };
   }

@@ -31,8 +31,8 @@ export interface Sandbox {
   checkedAt: number;
   /** When this process last recorded the sandbox's use in the database. */
   usedWrittenAt: number;
-  /** What document.cookie held on the learner's page when they last looked (null: never). */
-  probe: string | null;
+  /** What document.cookie held on the learner's page when they last looked, and when (null: never). */
+  probe: { value: string; at: number } | null;
 }
 
 /** 128 bits from the CSPRNG, base64url: 22 characters, safe in a URL path and a cookie path. */
@@ -85,6 +85,13 @@ export class SandboxRegistry {
     const sandbox = await this.lookup(id);
     if (sandbox) this.noteUse(sandbox);
     return sandbox;
+  }
+
+  /** Deletes a sandbox that nobody uses (one that lost a race to become a lesson's sandbox). */
+  async remove(id: string): Promise<void> {
+    this.live.delete(id);
+    await this.db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
+    await this.db.run('DELETE FROM sandboxes WHERE id = ?', [id]);
   }
 
   /** Drops live sandboxes whose rows were deleted (by the clean-up). */

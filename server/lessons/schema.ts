@@ -101,9 +101,9 @@ function validateTask(value: unknown, label: string, fail: Fail): Task {
     title: text(task.title, `${where}: title`, fail),
     instructions: text(task.instructions, `${where}: instructions`, fail),
     check: validateCheck(task.check, `${where}: check`, fail),
-    hints: array(task.hints, `${where}: hints`, fail).map((hint, i) => text(hint, `${where}: hints[${i}]`, fail)),
+    hints: nonEmpty(array(task.hints, `${where}: hints`, fail), `${where}: hints`, fail).map((hint, i) => text(hint, `${where}: hints[${i}]`, fail)),
     why: text(task.why, `${where}: why`, fail),
-    solution: array(task.solution, `${where}: solution`, fail).map((step, i) => validateStep(step, `${where}: solution[${i}]`, fail)),
+    solution: nonEmpty(array(task.solution, `${where}: solution`, fail), `${where}: solution`, fail).map((step, i) => validateStep(step, `${where}: solution[${i}]`, fail)),
   };
 }
 
@@ -127,7 +127,11 @@ function validateStep(value: unknown, where: string, fail: Fail): Step {
     if (typeof step.wait !== 'number' || step.wait < 0 || step.wait > 10_000) fail(`${where}.wait`, 'must be a number of milliseconds up to 10000');
     return { wait: step.wait as number };
   }
-  if ('together' in step) return { together: array(step.together, `${where}.together`, fail).map((s, i) => validateStep(s, `${where}.together[${i}]`, fail)) };
+  if ('together' in step) {
+    const together = nonEmpty(array(step.together, `${where}.together`, fail), `${where}.together`, fail).map((s, i) => validateStep(s, `${where}.together[${i}]`, fail));
+    if (!('request' in together[0]!)) fail(`${where}.together[0]`, 'the first of "together" must be a request (it is started first)');
+    return { together };
+  }
   return fail(where, 'a step is one of: option, request, probe, wait, together');
 }
 
@@ -152,7 +156,7 @@ export function validateCheck(value: unknown, where: string, fail: Fail): Check 
       if (typeof check.kept !== 'boolean') fail(`${where}.kept`, 'must be true or false');
       return { kind: 'race', resave: check.resave as boolean, kept: check.kept as boolean, description };
     case 'all':
-      return { kind: 'all', checks: array(check.checks, `${where}.checks`, fail).map((c, i) => validateCheck(c, `${where}.checks[${i}]`, fail)), description };
+      return { kind: 'all', checks: nonEmpty(array(check.checks, `${where}.checks`, fail), `${where}.checks`, fail).map((c, i) => validateCheck(c, `${where}.checks[${i}]`, fail)), description };
     default:
       return fail(`${where}.kind`, `must be one of: ${CHECK_KINDS.join(', ')}`);
   }
@@ -217,6 +221,18 @@ function validateOptionsConditions(value: unknown, where: string, fail: Fail): O
     }
   }
   if (c.secretExcludes !== undefined) text(c.secretExcludes, `${where}.secretExcludes`, fail);
+  if (c.name !== undefined) {
+    const name = c.name as unknown;
+    const ok = typeof name === 'string' || (typeof name === 'object' && name !== null && Object.keys(name).length === 1 && typeof (name as { not?: unknown }).not === 'string');
+    if (!ok) fail(`${where}.name`, 'a name, or { not: name }');
+  }
+  if (c.secretCount !== undefined && !(Number.isInteger(c.secretCount) && (c.secretCount as number) >= 1)) fail(`${where}.secretCount`, 'must be a whole number of at least 1');
+  for (const key of ['resave', 'saveUninitialized', 'rolling'] as const) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean') fail(`${where}.${key}`, 'must be true or false');
+  }
+  if (c.unset !== undefined && c.unset !== 'keep' && c.unset !== 'destroy') fail(`${where}.unset`, 'must be keep or destroy');
+  if (c.proxy !== undefined && c.proxy !== null && typeof c.proxy !== 'boolean') fail(`${where}.proxy`, 'must be true, false or null');
+  if (c.store !== undefined && c.store !== 'memory' && c.store !== 'sqlite') fail(`${where}.store`, 'must be memory or sqlite');
   return c as OptionsConditions;
 }
 
@@ -228,6 +244,11 @@ function object(value: unknown, where: string, fail: Fail): Record<string, unkno
 function array(value: unknown, where: string, fail: Fail): unknown[] {
   if (!Array.isArray(value)) return fail(where, 'must be a list (lines starting with "- ")');
   return value;
+}
+
+function nonEmpty(list: unknown[], where: string, fail: Fail): unknown[] {
+  if (list.length === 0) fail(where, 'must list at least one item');
+  return list;
 }
 
 function text(value: unknown, where: string, fail: Fail): string {

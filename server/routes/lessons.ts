@@ -126,15 +126,24 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const { sandboxId } = await progress.forLesson(learner, lesson.slug);
     const existing = sandboxId ? await registry.find(sandboxId) : null;
     if (existing) return existing;
-    const sandbox = await registry.create(lesson.sandbox);
-    await progress.setSandbox(learner, lesson.slug, sandbox.id);
-    return sandbox;
+    // Several tabs may open the lesson at once: one sandbox wins, the others are dropped.
+    const created = await registry.create(lesson.sandbox);
+    const winner = await progress.claimSandbox(learner, lesson.slug, created.id, sandboxId);
+    if (winner === created.id) return created;
+    await registry.remove(created.id);
+    return (await registry.find(winner)) ?? created;
   }
 
   /** Checks each unsolved task against what really happened; a pass is saved at once. */
   async function taskStates(learner: string, lesson: Lesson, sandbox: Sandbox): Promise<TaskState[]> {
     const saved = await progress.forLesson(learner, lesson.slug);
-    const seen = { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe };
+    // After a reset, only what the learner does from then on counts.
+    const since = saved.resetAt;
+    const seen = {
+      exchanges: sandbox.exchanges.filter((exchange) => Date.parse(exchange.startedAt) >= since),
+      options: sandbox.options,
+      probe: sandbox.probe && sandbox.probe.at >= since ? sandbox.probe.value : null,
+    };
     let firstOpen = true;
     const states: TaskState[] = [];
     for (const task of lesson.tasks) {

@@ -76,7 +76,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render, misse
   const probe: RequestHandler = (req, res) => {
     const value = (req.body as Record<string, unknown> | undefined)?.documentCookie;
     if (typeof value !== 'string' || value.length > 4096) throw new HttpError(400, 'documentCookie must be the text of document.cookie (at most 4096 characters)', 'documentCookie');
-    (res.locals.sandbox as Sandbox).probe = value;
+    (res.locals.sandbox as Sandbox).probe = { value, at: Date.now() };
     res.status(204).end();
   };
 
