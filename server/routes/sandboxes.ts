@@ -110,7 +110,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render, misse
   };
 
   /** The htmx body for a sandbox request: the inspector, plus the panels that follow from it. */
-  const renderExchange = (sandbox: Sandbox) => render('partials/exchange-fragment', panels(sandbox));
+  const renderExchange = (sandbox: Sandbox, exchange: Exchange) => render('partials/exchange-fragment', { ...panels(sandbox), latest: exchange });
 
   return { load, page, frame, probe, restart, createAndRedirect, updateFromForm, create, showOptions, updateOptions, listExchanges, renderExchange };
 }
