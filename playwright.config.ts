@@ -39,7 +39,8 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: 'node --import tsx server/main.ts',
+    // What a user runs: the build, with its precompiled templates.
+    command: 'npm start',
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 30_000,

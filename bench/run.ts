@@ -1,7 +1,7 @@
 // npm run bench: measures Cookie Lab against a bare express-session app on this machine, in one
 // run, and prints a table. See docs/performance.md for the targets and the last results.
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,9 @@ async function main() {
   console.log(`${CONNECTIONS} connections, ${DURATION_S} s per run, ${SESSIONS} real sessions (each connection keeps one cookie)\n`);
   const rows: Row[] = [];
 
-  const lab = await startProcess(['--import', 'tsx', 'server/main.ts'], { PORT: '3301', DATABASE_PATH: join(dir, 'lab.sqlite'), SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOX_REQUESTS_PER_MINUTE: '1000000000' }, 3301);
+  // Measure what npm start runs: the build.
+  execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  const lab = await startProcess(['dist/main.js'], { PORT: '3301', DATABASE_PATH: join(dir, 'lab.sqlite'), SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOX_REQUESTS_PER_MINUTE: '1000000000' }, 3301);
   for (const store of ['memory', 'sqlite'] as const) {
     const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-app.ts'], { PORT: '3302', STORE: store, DATABASE_PATH: join(dir, `baseline-${store}.sqlite`) }, 3302);
     // A class: every connection is one learner with a sandbox of their own and its cookie.
@@ -134,7 +136,7 @@ async function measureStartup() {
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const started = performance.now();
-    const url = await startProcess(['--import', 'tsx', 'server/main.ts'], env, 3303, 5);
+    const url = await startProcess(['dist/main.js'], env, 3303, 5);
     times.push(performance.now() - started);
     await stop(url);
   }

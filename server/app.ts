@@ -12,7 +12,7 @@ import { sandboxHandlers } from './routes/sandboxes.ts';
 import { exchangeHandlers } from './exchange.ts';
 import { actions, readSlowInput, readWriteInput } from './sandbox-actions.ts';
 import { siteSession } from './site-session.ts';
-import { compileViews } from './views.ts';
+import { compileViews, type Render } from './views.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { lessonHandlers } from './routes/lessons.ts';
 import { loadLessons } from './lessons/loader.ts';
@@ -27,13 +27,14 @@ export interface AppDependencies {
   db: Database;
   registryLimits?: Partial<RegistryLimits>;
   limits?: Partial<Limits>;
+  /** Compiled templates; compiled from views/ unless given (npm start passes the build's). */
+  render?: Render;
   /** The course; read from lessons/ unless given (a bad lesson file throws here, stopping start-up). */
   lessonList?: Lesson[];
 }
 
-export function buildApp({ config, db, registryLimits, limits: limitOverrides, lessonList = loadLessons(join(root, 'lessons')) }: AppDependencies) {
+export function buildApp({ config, db, registryLimits, limits: limitOverrides, render = compileViews(join(root, 'views')), lessonList = loadLessons(join(root, 'lessons')) }: AppDependencies) {
   const app = express();
-  const render = compileViews(join(root, 'views'));
   const registry = new SandboxRegistry(db, registryLimits);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
   const sandboxes = sandboxHandlers(registry, render, limits.guessing);

@@ -5,10 +5,13 @@ import { dirname } from 'node:path';
 
 export type Row = Record<string, unknown>;
 
+/** Positional (`?`) or named (`$name`) parameters. */
+export type Params = unknown[] | Record<string, unknown>;
+
 export interface Database {
-  run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
-  get<T extends Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
-  all<T extends Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  run(sql: string, params?: Params): Promise<{ changes: number }>;
+  get<T extends Row>(sql: string, params?: Params): Promise<T | undefined>;
+  all<T extends Row>(sql: string, params?: Params): Promise<T[]>;
   close(): Promise<void>;
 }
 

@@ -2,12 +2,17 @@
 import { readConfig, ConfigError } from './config.ts';
 import { openDatabase, DatabaseError } from './database.ts';
 import { buildApp } from './app.ts';
+import { loadPrecompiledViews } from './views.ts';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { scheduleCleanup } from './cleanup.ts';
 
 async function main(): Promise<void> {
   const config = readConfig();
   const db = await openDatabase(config.databasePath);
-  const { app, registry } = buildApp({ config, db, limits: config.limits });
+  // A build (npm start) brings precompiled templates; run from source, the app compiles them itself.
+  const render = (await loadPrecompiledViews(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'views.js'))) ?? undefined;
+  const { app, registry } = buildApp({ config, db, limits: config.limits, render });
   const stopCleanup = scheduleCleanup(db, registry);
   const server = app.listen(config.port, config.host, (err?: Error) => {
     if (err) {

@@ -24,14 +24,22 @@ export class ProgressError extends Error {}
 export class ProgressStore {
   constructor(private readonly db: Database) {}
 
+  /** One lesson's progress in a single query: every lesson page and task refresh asks for it. */
   async forLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
-    const progress = (await this.forLearner(learnerId)).get(lesson) ?? emptyProgress();
-    progress.resetAt = await this.resetAt(learnerId);
-    return progress;
-  }
-
-  private async resetAt(learnerId: string): Promise<number> {
-    return (await this.db.get<{ reset_at: number }>('SELECT reset_at FROM progress_resets WHERE learner_id = ?', [learnerId]))?.reset_at ?? 0;
+    const row = await this.db.get<{ sandbox_id: string | null; solved: string; hints: string; reset_at: number | null }>(
+      `SELECT
+         (SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = $learner AND lesson = $lesson) AS sandbox_id,
+         (SELECT json_group_array(task) FROM solved_tasks WHERE learner_id = $learner AND lesson = $lesson) AS solved,
+         (SELECT json_group_object(task, count) FROM hints_shown WHERE learner_id = $learner AND lesson = $lesson) AS hints,
+         (SELECT reset_at FROM progress_resets WHERE learner_id = $learner) AS reset_at`,
+      { $learner: learnerId, $lesson: lesson },
+    );
+    return {
+      sandboxId: row?.sandbox_id ?? null,
+      resetAt: row?.reset_at ?? 0,
+      solved: new Set(JSON.parse(row?.solved ?? '[]') as string[]),
+      hints: new Map(Object.entries(JSON.parse(row?.hints ?? '{}') as Record<string, number>)),
+    };
   }
 
   async forLearner(learnerId: string): Promise<Map<string, LessonProgress>> {

@@ -15,7 +15,8 @@ export function siteSession(db: Database, config: Config): RequestHandler {
   return session({
     name: SITE_COOKIE_NAME,
     secret: config.siteSessionSecret,
-    store: new SqliteSessionStore(db, 'site'),
+    // Expiry rolls with each visit; writing it once a minute is plenty for a 30-day timeout.
+    store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000 }),
     cookie: {
       path: '/',
       httpOnly: true,

@@ -9,9 +9,33 @@ type Callback<T = void> = (err: unknown, result?: T) => void;
 /** A browser-session cookie (no maxAge) has no expiry; keep its stored session this long. */
 const BROWSER_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 
+export interface SqliteSessionStoreOptions {
+  /**
+   * Skip a touch's write when this process wrote the session's expiry less than this long ago.
+   * The lab's own long-lived session uses it (a page view need not be a disk write); sandboxes
+   * do not, because their store's every call is lesson material.
+   */
+  touchAfterMs?: number;
+}
+
 export class SqliteSessionStore extends session.Store {
-  constructor(private readonly db: Database, readonly namespace: string) {
+  private readonly touchAfterMs: number;
+  /** Session id to when this process last wrote its expiry (only kept when touchAfterMs is set). */
+  private readonly lastWritten = new Map<string, number>();
+
+  constructor(
+    private readonly db: Database,
+    readonly namespace: string,
+    { touchAfterMs = 0 }: SqliteSessionStoreOptions = {},
+  ) {
     super();
+    this.touchAfterMs = touchAfterMs;
+  }
+
+  private noteWrite(sid: string): void {
+    if (this.touchAfterMs === 0) return;
+    if (this.lastWritten.size >= 10_000) this.lastWritten.clear();
+    this.lastWritten.set(sid, Date.now());
   }
 
   override get(sid: string, callback: Callback<SessionData | null>): void {
@@ -31,6 +55,7 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override set(sid: string, sess: SessionData, callback?: Callback): void {
+    this.noteWrite(sid);
     settle(async () => {
       await this.db.run(
         `INSERT INTO sessions (namespace, sid, sess, expires_at) VALUES (?, ?, ?, ?)
@@ -42,6 +67,13 @@ export class SqliteSessionStore extends session.Store {
 
   /** Refreshes the expiry only: the stored data is left alone, which is what makes `resave: false` safe. */
   override touch(sid: string, sess: SessionData, callback?: Callback): void {
+    const written = this.lastWritten.get(sid);
+    if (written !== undefined && Date.now() - written < this.touchAfterMs) {
+      // Asynchronous like every other answer of this store (as MemoryStore defers its own).
+      setImmediate(() => callback?.(null));
+      return;
+    }
+    this.noteWrite(sid);
     settle(async () => {
       await this.db.run(
         `UPDATE sessions SET sess = json_set(sess, '$.cookie', json(?)), expires_at = ?

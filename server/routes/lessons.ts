@@ -5,7 +5,7 @@ import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http-error.ts';
 import type { Lesson, Task } from '../lessons/schema.ts';
 import { evaluate } from '../lessons/checks.ts';
-import { ProgressError, type ProgressStore } from '../progress.ts';
+import { ProgressError, type LessonProgress, type ProgressStore } from '../progress.ts';
 import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
 import type { Render } from '../views.ts';
 import { sandboxPanels } from '../sandbox-view.ts';
@@ -40,8 +40,9 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
   const page: RequestHandler = async (req, res) => {
     const lesson = res.locals.lesson as Lesson;
     const learner = learnerId(req, true)!;
-    const sandbox = await lessonSandbox(learner, lesson);
-    const tasks = await taskStates(learner, lesson, sandbox);
+    const saved = await progress.forLesson(learner, lesson.slug);
+    const sandbox = await lessonSandbox(learner, lesson, saved);
+    const tasks = await taskStates(learner, lesson, sandbox, saved);
     const index = lessons.indexOf(lesson);
     res.setHeader('Cache-Control', 'no-store');
     res.send(
@@ -59,9 +60,10 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const lesson = res.locals.lesson as Lesson;
     const learner = learnerId(req, false);
     if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
-    const sandbox = await lessonSandbox(learner, lesson);
+    const saved = await progress.forLesson(learner, lesson.slug);
+    const sandbox = await lessonSandbox(learner, lesson, saved);
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox) }));
+    res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox, saved) }));
   };
 
   const hint: RequestHandler = async (req, res) => {
@@ -70,10 +72,13 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
     const task = lesson.tasks.find((t) => t.id === req.params.task);
     if (!task) throw new HttpError(404, `lesson "${lesson.slug}" has no task "${String(req.params.task)}"`);
-    const current = (await progress.forLesson(learner, lesson.slug)).hints.get(task.id) ?? 0;
-    await progress.showHints(learner, lesson.slug, task.id, Math.min(current + 1, task.hints.length));
-    const sandbox = await lessonSandbox(learner, lesson);
-    if (req.get('HX-Request') === 'true') res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox) }));
+    const before = await progress.forLesson(learner, lesson.slug);
+    await progress.showHints(learner, lesson.slug, task.id, Math.min((before.hints.get(task.id) ?? 0) + 1, task.hints.length));
+    if (req.get('HX-Request') === 'true') {
+      const saved = await progress.forLesson(learner, lesson.slug);
+      const sandbox = await lessonSandbox(learner, lesson, saved);
+      res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox, saved) }));
+    }
     else res.redirect(303, `/lessons/${lesson.slug}#task-${task.id}`);
   };
 
@@ -122,8 +127,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     res.redirect(303, '/progress');
   };
 
-  async function lessonSandbox(learner: string, lesson: Lesson): Promise<Sandbox> {
-    const { sandboxId } = await progress.forLesson(learner, lesson.slug);
+  async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
     const existing = sandboxId ? await registry.find(sandboxId) : null;
     if (existing) return existing;
     // Several tabs may open the lesson at once: one sandbox wins, the others are dropped.
@@ -135,8 +139,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
   }
 
   /** Checks each unsolved task against what really happened; a pass is saved at once. */
-  async function taskStates(learner: string, lesson: Lesson, sandbox: Sandbox): Promise<TaskState[]> {
-    const saved = await progress.forLesson(learner, lesson.slug);
+  async function taskStates(learner: string, lesson: Lesson, sandbox: Sandbox, saved: LessonProgress): Promise<TaskState[]> {
     // After a reset, only what the learner does from then on counts.
     const since = saved.resetAt;
     const seen = {
