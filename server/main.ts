@@ -10,8 +10,10 @@ import { scheduleCleanup } from './cleanup.ts';
 async function main(): Promise<void> {
   const config = readConfig();
   const db = await openDatabase(config.databasePath);
-  // A build (npm start) brings precompiled templates; run from source, the app compiles them itself.
-  const render = (await loadPrecompiledViews(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'views.js'))) ?? undefined;
+  // The build (npm start runs dist/main.js) brings its precompiled templates; run from source,
+  // the app compiles views/ itself, so an older build can never serve stale pages.
+  const here = fileURLToPath(import.meta.url);
+  const render = here.endsWith(join('dist', 'main.js')) ? ((await loadPrecompiledViews(join(dirname(here), 'views.js'))) ?? undefined) : undefined;
   const { app, registry } = buildApp({ config, db, limits: config.limits, render });
   const stopCleanup = scheduleCleanup(db, registry);
   const server = app.listen(config.port, config.host, (err?: Error) => {
