@@ -98,10 +98,14 @@ export function exchangeHandlers(
       state.decision = decisionInputs(req, state);
     });
     deferEndUntilRecorded(req, res, state, action, registry, renderFragment);
-    withStoreCallLog(state.log, next);
+    next();
   };
 
-  const runSessionMiddleware: RequestHandler = (req, res, next) => (res.locals.exchangeState as ExchangeState).sandbox.middleware(req, res, next);
+  /** express-session asks its store for the session (get) from inside this call. */
+  const runSessionMiddleware: RequestHandler = (req, res, next) => {
+    const state = res.locals.exchangeState as ExchangeState;
+    withStoreCallLog(state.log, () => state.sandbox.middleware(req, res, next));
+  };
 
   const remember: RequestHandler = (req, res, next) => {
     const state = res.locals.exchangeState as ExchangeState;
@@ -116,7 +120,8 @@ export function exchangeHandlers(
   const perform: RequestHandler = async (req, res) => {
     const state = res.locals.exchangeState as ExchangeState;
     try {
-      await run(req, res);
+      // regenerate() and destroy() call the store from inside the action, before its first await.
+      await withStoreCallLog(state.log, () => run(req, res));
     } catch (err) {
       state.error = err instanceof Error ? err.message : String(err);
     }
@@ -149,7 +154,8 @@ function finish(req: Request, res: Response, state: ExchangeState): void {
   res.type(format === 'json' ? 'application/json' : 'text/html');
   if (format === 'redirect' && !state.error) res.status(303).setHeader('Location', state.sandbox.path);
   state.finishing = true;
-  res.end();
+  // express-session saves, touches or destroys from inside res.end.
+  withStoreCallLog(state.log, () => res.end());
 }
 
 export function exchangeFormat(req: Request): ExchangeFormat {
