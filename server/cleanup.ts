@@ -27,10 +27,10 @@ export async function cleanUp(db: Database, registry: SandboxRegistry, options: 
     await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
   }
   registry.forget(abandoned);
-  for (const sandbox of registry.liveSandboxes()) {
-    for (const [sid, json] of Object.entries(sandbox.memorySessions)) {
+  for (const sessions of registry.memoryStores()) {
+    for (const [sid, json] of Object.entries(sessions)) {
       const expires = (JSON.parse(json) as { cookie?: { expires?: string | null } }).cookie?.expires;
-      if (expires && Date.parse(expires) <= now) delete sandbox.memorySessions[sid];
+      if (expires && Date.parse(expires) <= now) delete sessions[sid];
     }
   }
   return { expiredSessions: expired.changes, abandonedSandboxes: abandoned.length };

@@ -8,8 +8,12 @@ export interface Config {
   host: string;
   databasePath: string;
   production: boolean;
-  /** Express's `trust proxy`: only true when a TLS-terminating proxy sits in front. */
-  trustProxy: boolean;
+  /**
+   * Express's `trust proxy` as a hop count: 0 (none) unless TLS-terminating proxies sit in front.
+   * Never `true`, which would believe any X-Forwarded-For a client writes (and let it dodge the
+   * per-address limits).
+   */
+  trustProxy: number;
   siteSessionSecret: string;
   /** Overrides of the per-learner limits (server/limits.ts), e.g. for a benchmark. */
   limits: { sandboxesPerMinute?: number; sandboxRequestsPerMinute?: number };
@@ -25,13 +29,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     host: env.HOST || '0.0.0.0',
     databasePath,
     production,
-    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     siteSessionSecret: siteSessionSecret(env.SESSION_SECRET, production, dirname(databasePath), log),
     limits: {
       ...optionalCount('SANDBOXES_PER_MINUTE', env.SANDBOXES_PER_MINUTE, 'sandboxesPerMinute'),
       ...optionalCount('SANDBOX_REQUESTS_PER_MINUTE', env.SANDBOX_REQUESTS_PER_MINUTE, 'sandboxRequestsPerMinute'),
     },
   };
+}
+
+function parseTrustProxy(value: string | undefined): number {
+  if (value === undefined || value === '' || value === 'false') return 0;
+  if (value === 'true') return 1;
+  const hops = Number(value);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) throw new ConfigError(`TRUST_PROXY must be the number of proxies in front (0 to 10), got "${value}"`);
+  return hops;
 }
 
 function optionalCount<K extends string>(variable: string, value: string | undefined, key: K): Partial<Record<K, number>> {
@@ -66,9 +78,13 @@ function siteSessionSecret(fromEnv: string | undefined, production: boolean, dat
     const kept = readFileSync(file, 'utf8').trim();
     if (kept.length >= 32) return kept;
   }
-  mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, secret + '\n', { mode: 0o600 });
+  } catch (err) {
+    throw new ConfigError(`cannot keep the generated session secret in ${file}: ${(err as Error).message}`);
+  }
   log(`SESSION_SECRET is not set: generated one and kept it in ${file} (set SESSION_SECRET in production)`);
   return secret;
 }

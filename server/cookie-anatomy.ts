@@ -27,7 +27,8 @@ export interface RequestCookieReading {
 
 export function readRequestCookie(header: string | undefined, name: string, secrets: readonly string[]): RequestCookieReading {
   if (!header) return { anatomy: null, cookieId: undefined, sameNameCount: 0 };
-  const decoded = cookie.parse(header)[name];
+  const parsed = cookie.parse(header);
+  const decoded = Object.hasOwn(parsed, name) ? parsed[name] : undefined;
   const sameNameCount = rawValuesNamed(header, name).length;
   if (!decoded) return { anatomy: null, cookieId: undefined, sameNameCount };
   const anatomy = takeApart(rawValuesNamed(header, name)[0] ?? decoded, decoded, secrets);

@@ -81,7 +81,7 @@ export async function openDatabase(path: string, { busyTimeoutMs = 8000 }: Datab
   const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
     const db = new sqlite3.Database(path, (err) => (err ? reject(new DatabaseError(`cannot open ${path}: ${err.message}`)) : resolve(db)));
   });
-  const db = wrap(raw);
+  const db = wrap(raw, busyTimeoutMs);
   try {
     // Several app processes may share one file: WAL lets readers and a writer overlap, and the
     // busy timeout makes a writer wait for a lock instead of failing with SQLITE_BUSY.
@@ -121,21 +121,25 @@ function splitStatements(sql: string): string[] {
  * connection's read snapshot is older than another process's commit (SQLITE_BUSY_SNAPSHOT). Each
  * of our statements is its own transaction, so running it again is safe and is what SQLite advises.
  */
-async function retryBusy<T>(attempt: () => Promise<T>): Promise<T> {
+async function retryBusy<T>(attempt: () => Promise<T>, busyTimeoutMs: number): Promise<T> {
+  const started = Date.now();
   for (let tries = 1; ; tries++) {
+    const tried = Date.now();
     try {
       return await attempt();
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || tries >= BUSY_RETRIES) throw err;
-      await new Promise((resolve) => setTimeout(resolve, tries * 5 + Math.random() * 10));
+      // A BUSY after waiting out the busy timeout is a real lock: report it, do not wait again.
+      const quick = Date.now() - tried < busyTimeoutMs / 2;
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || !quick || Date.now() - started > BUSY_RETRY_BUDGET_MS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(tries * 5, 50) + Math.random() * 10));
     }
   }
 }
 
-/** About two seconds of retrying in all, on top of the busy timeout each attempt already waits. */
-const BUSY_RETRIES = 25;
+/** How long quick SQLITE_BUSY answers are retried in all. */
+const BUSY_RETRY_BUDGET_MS = 2000;
 
-function wrap(db: sqlite3.Database): Database {
+function wrap(db: sqlite3.Database, busyTimeoutMs: number): Database {
   return {
     run: (sql, params = []) =>
       retryBusy(
@@ -146,11 +150,12 @@ function wrap(db: sqlite3.Database): Database {
               else resolve({ changes: this.changes });
             });
           }),
+        busyTimeoutMs,
       ),
     get: (sql, params = []) =>
-      retryBusy(() => new Promise((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as never))))),
+      retryBusy(() => new Promise((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as never)))), busyTimeoutMs),
     all: (sql, params = []) =>
-      retryBusy(() => new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as never))))),
+      retryBusy(() => new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as never)))), busyTimeoutMs),
     close: () => new Promise((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
   };
 }

@@ -12,6 +12,7 @@ import type { Sandbox, SandboxRegistry } from './sandbox-registry.ts';
 import type { SandboxOptions } from './sandbox-options.ts';
 import { withStoreCallLog, type StoreCall, type StoreCallLog } from './store-calls.ts';
 import { browserNotes } from './browser-notes.ts';
+import { HttpError } from './http-error.ts';
 
 export interface Exchange {
   number: number;
@@ -61,6 +62,8 @@ interface ExchangeState {
   original: { id: string; data: string } | null;
   decision: CookieDecision | null;
   error: string | null;
+  /** The status for an error: 503 for a failing store, or the action's own (e.g. 413). */
+  errorStatus: number;
   /** Set when the action is done: the next res.end() is the one that finishes the exchange. */
   finishing: boolean;
 }
@@ -89,6 +92,7 @@ export function exchangeHandlers(
       original: null,
       decision: null,
       error: null,
+      errorStatus: 503,
       finishing: false,
     };
     res.locals.exchangeState = state;
@@ -124,6 +128,7 @@ export function exchangeHandlers(
       await withStoreCallLog(state.log, () => run(req, res));
     } catch (err) {
       state.error = err instanceof Error ? err.message : String(err);
+      if (err instanceof HttpError) state.errorStatus = err.status;
     }
     finish(req, res, state);
   };
@@ -145,7 +150,7 @@ export function exchangeHandlers(
 /** Ends the request through express-session's res.end, which saves, then lets the exchange be written. */
 function finish(req: Request, res: Response, state: ExchangeState): void {
   const format = exchangeFormat(req);
-  if (state.error) res.status(503);
+  if (state.error) res.status(state.errorStatus);
   res.setHeader('Cache-Control', 'no-store');
   res.vary('Accept');
   res.vary('HX-Request');

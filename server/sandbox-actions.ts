@@ -9,6 +9,8 @@ import { HttpError } from './http-error.ts';
 
 export const MAX_SLOW_MS = 5000;
 export const MAX_VALUE_LENGTH = 2000;
+/** A session larger than this (as JSON) takes no more writes: every exchange keeps copies of it. */
+export const MAX_SESSION_BYTES = 16 * 1024;
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
 /**
@@ -19,6 +21,7 @@ const RESERVED_KEYS = new Set([
   'cookie',
   'id',
   'req',
+  'prototype',
   ...Object.getOwnPropertyNames(session.Session.prototype),
   ...Object.getOwnPropertyNames(Object.prototype),
 ]);
@@ -29,7 +32,12 @@ export const actions: Record<SandboxAction, ActionRunner> = {
   visit: () => {},
   write: (req, res) => {
     const { key, value } = res.locals.write as { key: string; value: SessionValue };
-    (req.session as unknown as Record<string, SessionValue>)[key] = value;
+    const session = req.session as unknown as Record<string, SessionValue>;
+    const grown = JSON.stringify({ ...session, [key]: value }).length;
+    if (grown > MAX_SESSION_BYTES) {
+      throw new HttpError(413, `not written: the session would hold ${grown} bytes of JSON, over the lab's ${MAX_SESSION_BYTES}; destroy or regenerate it to start afresh`, 'key');
+    }
+    session[key] = value;
   },
   slow: async (_req, res) => {
     await sleep(res.locals.slowMs as number);

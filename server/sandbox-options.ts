@@ -58,6 +58,8 @@ export class OptionsError extends Error {
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+const OBJECT_BUILTINS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 const TOP_LEVEL = ['name', 'secret', 'cookie', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'] as const;
 const COOKIE_FIELDS = ['maxAge', 'secure', 'httpOnly', 'sameSite', 'domain'] as const;
 
@@ -139,6 +141,9 @@ function checkName(value: unknown): string {
     throw new OptionsError('name', 'name may use only letters, digits and ! # $ % & \' * + - . ^ _ ` | ~ (no spaces, quotes, commas, semicolons, = or brackets)');
   }
   if (value === SITE_COOKIE_NAME) throw new OptionsError('name', `name "${SITE_COOKIE_NAME}" is the lab's own session cookie; pick another`);
+  // The cookie package parses into a plain object, so express-session would read a built-in
+  // ("constructor", "toString") instead of a cookie and fail on every request.
+  if (OBJECT_BUILTINS.has(value)) throw new OptionsError('name', `name "${value}" is a built-in JavaScript property name, which express-session cannot read back; pick another`);
   return value;
 }
 

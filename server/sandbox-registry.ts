@@ -58,6 +58,12 @@ export const defaultRegistryLimits: RegistryLimits = { liveSandboxes: 2000, exch
 
 export class SandboxRegistry {
   private readonly live = new Map<string, Sandbox>();
+  /**
+   * Each memory-store sandbox's sessions, kept apart from the live middlewares: evicting an idle
+   * middleware (another learner creating sandboxes) must not wipe a learner's sessions. Emptied
+   * by a restart, removed with the sandbox.
+   */
+  private readonly memorySessionsById = new Map<string, MemorySessions>();
   private readonly loading = new Map<string, Promise<Sandbox | null>>();
 
   readonly limits: RegistryLimits;
@@ -90,13 +96,22 @@ export class SandboxRegistry {
   /** Deletes a sandbox that nobody uses (one that lost a race to become a lesson's sandbox). */
   async remove(id: string): Promise<void> {
     this.live.delete(id);
+    this.memorySessionsById.delete(id);
     await this.db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await this.db.run('DELETE FROM sandboxes WHERE id = ?', [id]);
   }
 
   /** Drops live sandboxes whose rows were deleted (by the clean-up). */
   forget(ids: readonly string[]): void {
-    for (const id of ids) this.live.delete(id);
+    for (const id of ids) {
+      this.live.delete(id);
+      this.memorySessionsById.delete(id);
+    }
+  }
+
+  /** Every memory store's sessions, by sandbox id, for housekeeping (expired ones are dropped). */
+  memoryStores(): IterableIterator<MemorySessions> {
+    return this.memorySessionsById.values();
   }
 
   /** Every live sandbox, for housekeeping. */
@@ -193,11 +208,17 @@ export class SandboxRegistry {
     return sandbox;
   }
 
+  private memorySessionsOf(id: string): MemorySessions {
+    let sessions = this.memorySessionsById.get(id);
+    if (!sessions) this.memorySessionsById.set(id, (sessions = emptyMemorySessions()));
+    return sessions;
+  }
+
   /**
    * express-session mutates the store it is given (connect/disconnect listeners, store.generate
    * with this middleware's cookie options), so every middleware gets a store instance of its own.
    */
-  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = emptyMemorySessions(), builtFrom = 0): Sandbox {
+  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = this.memorySessionsOf(id), builtFrom = 0): Sandbox {
     const store = options.store === 'sqlite' ? new SqliteSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
     recordStoreCalls(store);
     const path = sandboxPath(id);

@@ -31,7 +31,7 @@ export function testConfig(databasePath: string): Config {
     host: '127.0.0.1',
     databasePath,
     production: false,
-    trustProxy: false,
+    trustProxy: 0,
     siteSessionSecret: 'test-site-secret-that-is-long-enough-000',
     limits: {},
   };
