@@ -286,7 +286,8 @@ describe('fuzz: option sets', () => {
 // Session writes: accepted exactly when the key and value follow the documented rules.
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const RESERVED = new Set(['cookie', 'id', 'req', ...Object.getOwnPropertyNames(session.Session.prototype), ...Object.getOwnPropertyNames(Object.prototype)]);
+// The rule: what express-session keeps on the session, what every object has, and "prototype".
+const RESERVED = new Set(['cookie', 'id', 'req', 'prototype', ...Object.getOwnPropertyNames(session.Session.prototype), ...Object.getOwnPropertyNames(Object.prototype)]);
 
 /** What the write must do with this key and value: store it, or refuse naming the field. */
 function expectedWrite(key: unknown, value: unknown): 'ok' | 'key' | 'value' {
