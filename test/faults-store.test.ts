@@ -229,3 +229,41 @@ describe('a database locked by another connection', () => {
     },
   );
 });
+
+describe('a slow store', () => {
+  /** The real database, with every call answered only after `ms`. */
+  function slow(real: Database, ms: number): Database {
+    const later = <T>(work: () => Promise<T>) => new Promise<void>((resolve) => setTimeout(resolve, ms)).then(work);
+    return {
+      run: (sql, params) => later(() => real.run(sql, params)),
+      get: (sql, params) => later(() => real.get(sql, params)),
+      all: (sql, params) => later(() => real.all(sql, params)),
+      close: () => real.close(),
+    };
+  }
+
+  it('every store call taking 300 ms: requests still answer with the full exchange, and other sandboxes are not held up', async () => {
+    const { id, learner } = await learnerWithSession();
+    const store = await storeOf(id);
+    store.swap(slow(store.real, 300));
+    try {
+      const other = await learnerWithSession();
+      const started = Date.now();
+      const [{ answer: slowWrite, at: slowDone }, otherVisit] = await Promise.all([
+        ask(learner, `/sandbox/${id}/write`, 'POST', 'json', { key: 'late', value: 'but kept' }).then((answer) => ({ answer, at: Date.now() - started })),
+        ask(other.learner, `/sandbox/${other.id}/visit`, 'GET', 'json').then((answer) => ({ answer, at: Date.now() - started })),
+      ]);
+      assert.equal(slowWrite.status, 200);
+      // get, set and the inspector's read each wait 300 ms.
+      assert.ok(slowDone >= 900, `the slow write took only ${slowDone} ms: the store was not slowed`);
+      const exchange = slowWrite.json as Exchange;
+      assert.ok(exchange.storeCalls.every((call) => call.ok === true), JSON.stringify(exchange.storeCalls));
+      assert.equal((exchange.sessionAfter as unknown as Record<string, unknown>).late, 'but kept');
+      assert.equal(otherVisit.answer.status, 200);
+      assert.ok(otherVisit.at < slowDone, `another sandbox (${otherVisit.at} ms) waited for the slow one (${slowDone} ms)`);
+    } finally {
+      store.restore();
+    }
+    assertNoServerFailure();
+  });
+});
