@@ -42,12 +42,7 @@ test.describe('accessibility', () => {
     test(`${path} has no serious or critical axe violations, and no console error (CSP included)`, async ({ page }) => {
       const problems = watchConsole(page);
       await page.goto(path);
-      for (const scheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme: scheme });
-        const results = await new AxeBuilder({ page }).analyze();
-        const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-        expect(serious.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
-      }
+      await expectNoSeriousAxeViolations(page);
       expect(problems).toEqual([]);
     });
   }
@@ -59,15 +54,20 @@ test.describe('accessibility with content', () => {
     await page.goto('/lab');
     for (const request of ['write', 'visit'] as const) await perform(page, { request });
     await page.getByRole('button', { name: 'Read document.cookie' }).click();
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      const results = await new AxeBuilder({ page }).analyze();
-      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      expect(serious.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
-    }
+    await expectNoSeriousAxeViolations(page);
     expect(problems).toEqual([]);
   });
 });
+
+/** axe finds nothing serious or critical, in the light and the dark colour scheme. */
+async function expectNoSeriousAxeViolations(page: Page): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const results = await new AxeBuilder({ page }).analyze();
+    const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+  }
+}
 
 /** Performs one solution step as a learner would, and waits for the server's answer. */
 async function perform(page: Page, step: Step): Promise<void> {
