@@ -1,6 +1,7 @@
 // One test per lesson, generated from the lesson files: a learner solves every task in Chromium by
 // clicking and toggling (the lesson's own solution steps, no API shortcuts), and the progress is
 // saved and shown. Plus an accessibility check of every lesson page.
+import { watchConsole } from './support/console.ts';
 import { test, expect, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { loadLessons } from '../server/lessons/loader.ts';
@@ -130,12 +131,3 @@ const BUTTONS: Record<string, string> = {
   unset: 'Unset',
   restart: 'Restart the server',
 };
-
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return problems;
-}

@@ -3,6 +3,7 @@
 // field) and see the task solved again. Any console error fails the test.
 import { test, expect, type Page } from '@playwright/test';
 import { readFile, writeFile } from 'node:fs/promises';
+import { watchConsole } from './support/console.ts';
 
 const LESSON = { slug: 'what-a-session-cookie-is', title: 'What a session cookie is', tasks: 3 };
 
@@ -81,13 +82,4 @@ test('a file that is not a progress export is refused with the reason, and nothi
 /** The list item for lesson 1, on /progress or /lessons. */
 function lessonEntry(page: Page) {
   return page.getByRole('listitem').filter({ has: page.getByRole('link', { name: LESSON.title, exact: true }) });
-}
-
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return problems;
 }

@@ -3,26 +3,10 @@
 // limited, without blocking a class that shares one address.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { CookieClient } from './helpers.ts';
-import { assertRejected, createSandboxWith, exchanges, options, send, sendForm, sendJson, snapshot, startCustomLab, type CustomLab } from './support/lab.ts';
+import { assertRejected, createSandboxWith, rawGet, exchanges, options, send, sendForm, sendJson, snapshot, startCustomLab, type CustomLab } from './support/lab.ts';
 import { course, watchConsoleErrors } from './support/watch.ts';
 import type { Exchange } from '../server/exchange.ts';
-
-/** A request with the path exactly as given (fetch would normalize dots and encode characters). */
-function rawGet(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const url = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, headers: { accept: 'application/json', ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const generous = { sandboxesPerMinute: 5000, sandboxRequestsPerMinute: 5000, unknownIdsPerMinute: 5000 };
 

@@ -3,9 +3,8 @@
 // are refused, and after all of it no prototype in this process has been polluted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { CookieClient, startLab, type RunningLab } from './helpers.ts';
-import { assertRejected, createSandboxWith, exchanges, healthy, send, sendForm, sendJson } from './support/lab.ts';
+import { assertRejected, createSandboxWith, exchanges, healthy, send, sendForm, sendJson, rawGet } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Exchange } from '../server/exchange.ts';
 
@@ -129,17 +128,7 @@ describe('markup in values', () => {
     assert.equal(viaCookie.status, 200);
     assert.ok(!viaCookie.text.includes(script) && !viaCookie.text.includes('<img src=x'), 'a Cookie header came back as markup');
     // A raw path with markup in its query (a browser would percent-encode it; a script need not).
-    const raw = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const url = new URL(lab.baseUrl);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: `/sandbox/${id}/visit?q="><img/src=x/onerror=alert(1)>`, headers: { 'hx-request': 'true', accept: 'text/html' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const raw = await rawGet(lab.baseUrl, `/sandbox/${id}/visit?q="><img/src=x/onerror=alert(1)>`, { 'hx-request': 'true', accept: 'text/html' });
     assert.equal(raw.status, 200);
     assert.ok(!raw.body.includes('<img/src=x'), 'the request path came back as markup');
     const page = await send(lab.baseUrl, `/sandbox/${id}`, { headers: { accept: 'text/html' } });

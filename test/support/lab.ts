@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import assert from 'node:assert/strict';
 import { buildApp } from '../../server/app.ts';
 import { openDatabase, type Database } from '../../server/database.ts';
@@ -154,4 +154,19 @@ export function cookiePairs(setCookie: string[]): Map<string, string> {
     if (eq > 0) pairs.set(pair.slice(0, eq), pair.slice(eq + 1));
   }
   return pairs;
+}
+
+/** A request with the path exactly as given (fetch would normalize dots and encode characters). */
+export function rawGet(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path, headers: { accept: 'application/json', ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
