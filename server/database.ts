@@ -9,6 +9,7 @@ export type Row = Record<string, unknown>;
 export type Params = unknown[] | Record<string, unknown>;
 
 export interface Database {
+  /** For statements that return no rows (a row would leave the reused statement open). */
   run(sql: string, params?: Params): Promise<{ changes: number }>;
   get<T extends Row>(sql: string, params?: Params): Promise<T | undefined>;
   all<T extends Row>(sql: string, params?: Params): Promise<T[]>;
@@ -85,7 +86,7 @@ export async function openDatabase(path: string, { busyTimeoutMs = 8000 }: Datab
   try {
     // Several app processes may share one file: WAL lets readers and a writer overlap, and the
     // busy timeout makes a writer wait for a lock instead of failing with SQLITE_BUSY.
-    await db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    await db.get(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     await db.get('PRAGMA journal_mode = WAL');
     await db.run('PRAGMA synchronous = NORMAL');
     await migrate(db);
@@ -139,23 +140,82 @@ async function retryBusy<T>(attempt: () => Promise<T>, busyTimeoutMs: number): P
 /** How long quick SQLITE_BUSY answers are retried in all. */
 const BUSY_RETRY_BUDGET_MS = 2000;
 
+/**
+ * node-sqlite3 prepares (and later finalizes) a fresh statement for every `db.get(sql)`: three trips
+ * through libuv's thread pool, and about a tenth of a lesson page's CPU. Our SQL is a fixed set of
+ * strings, so prepared statements are kept and reused. One statement runs one call at a time (the
+ * next waits for the main thread to hand it over), so each string has a few idle statements,
+ * and a busy moment prepares more. Reads step to the end (`all`), never `get`: a statement left
+ * on a row holds its read snapshot open, which in WAL mode makes this connection's later writes
+ * fail with SQLITE_BUSY_SNAPSHOT once another process has written.
+ */
+class StatementPool {
+  private readonly idle = new Map<string, sqlite3.Statement[]>();
+  private closed = false;
+
+  constructor(
+    private readonly db: sqlite3.Database,
+    private readonly idlePerSql = 32,
+  ) {}
+
+  /** Runs `use` with a statement for `sql` that nobody else is using. */
+  async with<T>(sql: string, use: (statement: sqlite3.Statement) => Promise<T>): Promise<T> {
+    const statement = this.idle.get(sql)?.pop() ?? (await this.prepare(sql));
+    try {
+      return await use(statement);
+    } finally {
+      this.release(sql, statement);
+    }
+  }
+
+  /** Statements must be finalized before the connection can close. */
+  async finalizeAll(): Promise<void> {
+    this.closed = true;
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(all.map((statement) => new Promise<void>((resolve) => statement.finalize(() => resolve()))));
+  }
+
+  private prepare(sql: string): Promise<sqlite3.Statement> {
+    return new Promise((resolve, reject) => {
+      const statement = this.db.prepare(sql, (err) => (err ? reject(err) : resolve(statement)));
+    });
+  }
+
+  private release(sql: string, statement: sqlite3.Statement): void {
+    let idle = this.idle.get(sql);
+    // Only SQL written in this code base reaches here, never input: the set of strings is small.
+    if (!idle) this.idle.set(sql, (idle = []));
+    if (!this.closed && idle.length < this.idlePerSql) idle.push(statement);
+    else statement.finalize();
+  }
+}
+
 function wrap(db: sqlite3.Database, busyTimeoutMs: number): Database {
+  const statements = new StatementPool(db);
+  const all = <T>(sql: string, params: Params): Promise<T[]> =>
+    statements.with(sql, (statement) => new Promise((resolve, reject) => statement.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))));
   return {
     run: (sql, params = []) =>
       retryBusy(
         () =>
-          new Promise((resolve, reject) => {
-            db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-              if (err) reject(err);
-              else resolve({ changes: this.changes });
-            });
-          }),
+          statements.with(
+            sql,
+            (statement) =>
+              new Promise((resolve, reject) => {
+                statement.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+                  if (err) reject(err);
+                  else resolve({ changes: this.changes });
+                });
+              }),
+          ),
         busyTimeoutMs,
       ),
-    get: (sql, params = []) =>
-      retryBusy(() => new Promise((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as never)))), busyTimeoutMs),
-    all: (sql, params = []) =>
-      retryBusy(() => new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as never)))), busyTimeoutMs),
-    close: () => new Promise((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
+    get: (sql, params = []) => retryBusy(async () => (await all<never>(sql, params))[0], busyTimeoutMs),
+    all: (sql, params = []) => retryBusy(() => all<never>(sql, params), busyTimeoutMs),
+    close: async () => {
+      await statements.finalizeAll();
+      await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+    },
   };
 }

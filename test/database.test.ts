@@ -1,0 +1,93 @@
+// The database wrapper reuses prepared statements. What that must not change: answers under
+// concurrency, errors that name the problem, a clean close, and (most easily broken) that a read
+// leaves no read snapshot open, which in WAL mode would make this connection's next write fail
+// with SQLITE_BUSY once another process has written.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database } from '../server/database.ts';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cookie-lab-db-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function withDatabase(name: string, use: (db: Database) => Promise<void>, busyTimeoutMs?: number): Promise<void> {
+  const db = await openDatabase(join(dir, name), { busyTimeoutMs });
+  try {
+    await use(db);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('database', () => {
+  it('answers 200 concurrent reads and writes of the same statements correctly', async () => {
+    await withDatabase('concurrent.sqlite', async (db) => {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', [`s${i}`, `{"n":${i}}`, i, i])),
+      );
+      const rows = await Promise.all(Array.from({ length: 100 }, (_, i) => db.get<{ options: string }>('SELECT options FROM sandboxes WHERE id = ?', [`s${i}`])));
+      rows.forEach((row, i) => assert.equal(row?.options, `{"n":${i}}`));
+      const all = await db.all<{ id: string }>('SELECT id FROM sandboxes ORDER BY created_at');
+      assert.equal(all.length, 100);
+    });
+  });
+
+  it('get answers undefined for no row, and the first row of several', async () => {
+    await withDatabase('get.sqlite', async (db) => {
+      assert.equal(await db.get('SELECT id FROM sandboxes WHERE id = ?', ['none']), undefined);
+      for (const id of ['a', 'b']) await db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', [id, '{}']);
+      assert.deepEqual(await db.get('SELECT id FROM sandboxes ORDER BY id'), { id: 'a' });
+    });
+  });
+
+  it('run reports how many rows changed', async () => {
+    await withDatabase('changes.sqlite', async (db) => {
+      for (const id of ['a', 'b', 'c']) await db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', [id, '{}']);
+      assert.deepEqual(await db.run('UPDATE sandboxes SET updated_at = 1 WHERE id != ?', ['a']), { changes: 2 });
+      assert.deepEqual(await db.run('DELETE FROM sandboxes WHERE id = ?', ['none']), { changes: 0 });
+    });
+  });
+
+  it('a bad statement fails with SQLite\'s message every time, and the connection keeps working', async () => {
+    await withDatabase('bad.sqlite', async (db) => {
+      for (let i = 0; i < 2; i++) await assert.rejects(db.get('SELECT nope FROM sandboxes'), /no such column: nope/);
+      await assert.rejects(db.run('INSERT INTO sandboxes (id) VALUES (?)', ['x']), /NOT NULL constraint failed/);
+      assert.deepEqual(await db.get('SELECT count(*) AS n FROM sandboxes'), { n: 0 });
+    });
+  });
+
+  it('closes cleanly after statements were used and reused', async () => {
+    const db = await openDatabase(join(dir, 'close.sqlite'));
+    await Promise.all(Array.from({ length: 50 }, () => db.get('SELECT count(*) AS n FROM sessions')));
+    await db.close();
+    await assert.rejects(db.get('SELECT 1'));
+  });
+
+  it('a read leaves no snapshot open: this connection can write after another one has', async () => {
+    const path = 'two-writers.sqlite';
+    // No busy timeout and so no waiting: a held snapshot would fail at once (and the retry of
+    // quick SQLITE_BUSY answers would give up after its budget).
+    await withDatabase(path, async (first) => {
+      await withDatabase(path, async (second) => {
+        await first.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', ['a', '{}']);
+        // Reads of every kind, on a table with more rows than one, so a stepped-once statement would stay open.
+        await first.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', ['b', '{}']);
+        await first.get('SELECT id FROM sandboxes ORDER BY id');
+        await first.all('SELECT id FROM sandboxes');
+        await second.run('UPDATE sandboxes SET updated_at = 2 WHERE id = ?', ['a']);
+        const started = Date.now();
+        await first.run('UPDATE sandboxes SET updated_at = 3 WHERE id = ?', ['b']);
+        assert.ok(Date.now() - started < 500, `the write waited ${Date.now() - started} ms: a read snapshot was held`);
+        assert.deepEqual(await second.all('SELECT id, updated_at FROM sandboxes ORDER BY id'), [
+          { id: 'a', updated_at: 2 },
+          { id: 'b', updated_at: 3 },
+        ]);
+      }, 0);
+    }, 0);
+  });
+});
