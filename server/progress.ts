@@ -2,14 +2,16 @@
 // Keyed by a learner id kept in the site's own session; stored in SQLite so it survives restarts.
 import type { Database } from './database.ts';
 import type { Lesson } from './lessons/schema.ts';
+import { ShortLivedCache } from './short-lived-cache.ts';
 
+/** Shared by every request that reads it within the cache's lifetime: never changed in place. */
 export interface LessonProgress {
-  sandboxId: string | null;
+  readonly sandboxId: string | null;
   /** Exchanges and probes from before this time (ms) no longer count: the learner reset since. */
-  resetAt: number;
-  solved: Set<string>;
+  readonly resetAt: number;
+  readonly solved: ReadonlySet<string>;
   /** Task id to how many of its hints the learner has opened. */
-  hints: Map<string, number>;
+  readonly hints: ReadonlyMap<string, number>;
 }
 
 /** The export format: plain JSON a learner can keep and import elsewhere. */
@@ -22,10 +24,37 @@ export interface ProgressExport {
 export class ProgressError extends Error {}
 
 export class ProgressStore {
-  constructor(private readonly db: Database) {}
+  /**
+   * A lesson page and the task refreshes after each exchange ask for the same progress within
+   * moments. This process's writes invalidate it; another process's show within `cacheMs`.
+   */
+  private readonly lessons: ShortLivedCache<LessonProgress>;
+
+  constructor(
+    private readonly db: Database,
+    { cacheMs = 1000 }: { cacheMs?: number } = {},
+  ) {
+    this.lessons = new ShortLivedCache(cacheMs);
+  }
 
   /** One lesson's progress in a single query: every lesson page and task refresh asks for it. */
-  async forLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
+  forLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
+    return this.lessons.get(lessonKey(learnerId, lesson), () => this.readLesson(learnerId, lesson));
+  }
+
+  /** Runs a write to a learner's progress with the cache invalidated on both sides of it. */
+  private async writing<T>(learnerId: string, lesson: string | null, write: () => Promise<T>): Promise<T> {
+    // A write to all of a learner's lessons (a reset) is rare: forgetting every cached lesson is simplest.
+    const key = lesson === null ? undefined : lessonKey(learnerId, lesson);
+    this.lessons.invalidate(key);
+    try {
+      return await write();
+    } finally {
+      this.lessons.invalidate(key);
+    }
+  }
+
+  private async readLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
     const row = await this.db.get<{ sandbox_id: string | null; solved: string; hints: string; reset_at: number | null }>(
       `SELECT
          (SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = $learner AND lesson = $lesson) AS sandbox_id,
@@ -48,7 +77,7 @@ export class ProgressStore {
       this.db.all<{ lesson: string; task: string }>('SELECT lesson, task FROM solved_tasks WHERE learner_id = ?', [learnerId]),
       this.db.all<{ lesson: string; task: string; count: number }>('SELECT lesson, task, count FROM hints_shown WHERE learner_id = ?', [learnerId]),
     ]);
-    const byLesson = new Map<string, LessonProgress>();
+    const byLesson = new Map<string, BuildingProgress>();
     const entry = (lesson: string) => {
       let progress = byLesson.get(lesson);
       if (!progress) byLesson.set(lesson, (progress = emptyProgress()));
@@ -65,27 +94,31 @@ export class ProgressStore {
    * `stale` (a sandbox that no longer exists). Returns the lesson's sandbox id after the race.
    */
   async claimSandbox(learnerId: string, lesson: string, sandboxId: string, stale: string | null): Promise<string> {
-    if (stale) {
-      await this.db.run('UPDATE lesson_sandboxes SET sandbox_id = ? WHERE learner_id = ? AND lesson = ? AND sandbox_id = ?', [sandboxId, learnerId, lesson, stale]);
-    } else {
-      await this.db.run('INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, sandboxId]);
-    }
+    await this.writing(learnerId, lesson, () =>
+      stale
+        ? this.db.run('UPDATE lesson_sandboxes SET sandbox_id = ? WHERE learner_id = ? AND lesson = ? AND sandbox_id = ?', [sandboxId, learnerId, lesson, stale])
+        : this.db.run('INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, sandboxId]),
+    );
     const row = await this.db.get<{ sandbox_id: string }>('SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = ? AND lesson = ?', [learnerId, lesson]);
     return row?.sandbox_id ?? sandboxId;
   }
 
   /** Returns whether the task was newly solved. */
   async markSolved(learnerId: string, lesson: string, task: string): Promise<boolean> {
-    const { changes } = await this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]);
+    const { changes } = await this.writing(learnerId, lesson, () =>
+      this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]),
+    );
     return changes > 0;
   }
 
   /** Records that hints up to `count` have been shown; never lowers the count. */
   async showHints(learnerId: string, lesson: string, task: string, count: number): Promise<void> {
-    await this.db.run(
-      `INSERT INTO hints_shown (learner_id, lesson, task, count) VALUES (?, ?, ?, ?)
-       ON CONFLICT (learner_id, lesson, task) DO UPDATE SET count = max(count, excluded.count)`,
-      [learnerId, lesson, task, count],
+    await this.writing(learnerId, lesson, () =>
+      this.db.run(
+        `INSERT INTO hints_shown (learner_id, lesson, task, count) VALUES (?, ?, ?, ?)
+         ON CONFLICT (learner_id, lesson, task) DO UPDATE SET count = max(count, excluded.count)`,
+        [learnerId, lesson, task, count],
+      ),
     );
   }
 
@@ -94,12 +127,14 @@ export class ProgressStore {
    * lost, but what was done in them before now no longer solves a task.
    */
   async reset(learnerId: string): Promise<void> {
-    await this.db.run('DELETE FROM solved_tasks WHERE learner_id = ?', [learnerId]);
-    await this.db.run('DELETE FROM hints_shown WHERE learner_id = ?', [learnerId]);
-    await this.db.run(
-      'INSERT INTO progress_resets (learner_id, reset_at) VALUES (?, ?) ON CONFLICT (learner_id) DO UPDATE SET reset_at = excluded.reset_at',
-      [learnerId, Date.now()],
-    );
+    await this.writing(learnerId, null, async () => {
+      await this.db.run('DELETE FROM solved_tasks WHERE learner_id = ?', [learnerId]);
+      await this.db.run('DELETE FROM hints_shown WHERE learner_id = ?', [learnerId]);
+      await this.db.run(
+        'INSERT INTO progress_resets (learner_id, reset_at) VALUES (?, ?) ON CONFLICT (learner_id) DO UPDATE SET reset_at = excluded.reset_at',
+        [learnerId, Date.now()],
+      );
+    });
   }
 
   async exportProgress(learnerId: string): Promise<ProgressExport> {
@@ -123,7 +158,18 @@ export class ProgressStore {
   }
 }
 
-function emptyProgress(): LessonProgress {
+function lessonKey(learnerId: string, lesson: string): string {
+  return `${learnerId} ${lesson}`;
+}
+
+/** A LessonProgress while it is put together from rows. */
+interface BuildingProgress extends LessonProgress {
+  sandboxId: string | null;
+  solved: Set<string>;
+  hints: Map<string, number>;
+}
+
+function emptyProgress(): BuildingProgress {
   return { sandboxId: null, resetAt: 0, solved: new Set(), hints: new Map() };
 }
 

@@ -16,7 +16,9 @@ export function siteSession(db: Database, config: Config): RequestHandler {
     name: SITE_COOKIE_NAME,
     secret: config.siteSessionSecret,
     // Expiry rolls with each visit; writing it once a minute is plenty for a 30-day timeout.
-    store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000 }),
+    // A page and the task refreshes after it read the session within a second: keep it that long
+    // (another process on the same database may change it; within a second is as fresh as we need).
+    store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000, cacheMs: 1000 }),
     cookie: {
       path: '/',
       httpOnly: true,

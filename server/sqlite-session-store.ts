@@ -3,6 +3,7 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Database } from './database.ts';
+import { ShortLivedCache } from './short-lived-cache.ts';
 
 type Callback<T = void> = (err: unknown, result?: T) => void;
 
@@ -16,20 +17,44 @@ export interface SqliteSessionStoreOptions {
    * do not, because their store's every call is lesson material.
    */
   touchAfterMs?: number;
+  /**
+   * Answer `get` from memory when this process read or wrote the session less than this long ago
+   * (another process sharing the database may change it meanwhile). The site's session uses it:
+   * a lesson page and the task refreshes that follow it read the same session within a second.
+   * Sandboxes do not: every store call they make is shown to the learner.
+   */
+  cacheMs?: number;
 }
+
+type StoredRow = {
+  sess: string;
+  expires_at: number;
+};
 
 export class SqliteSessionStore extends session.Store {
   private readonly touchAfterMs: number;
   /** Session id to when this process last wrote its expiry (only kept when touchAfterMs is set). */
   private readonly lastWritten = new Map<string, number>();
+  private readonly cache: ShortLivedCache<StoredRow | undefined>;
 
   constructor(
     private readonly db: Database,
     readonly namespace: string,
-    { touchAfterMs = 0 }: SqliteSessionStoreOptions = {},
+    { touchAfterMs = 0, cacheMs = 0 }: SqliteSessionStoreOptions = {},
   ) {
     super();
     this.touchAfterMs = touchAfterMs;
+    this.cache = new ShortLivedCache(cacheMs);
+  }
+
+  /** Runs a write to one session (or, without an id, all) with the cache invalidated on both sides. */
+  private async writing(sid: string | undefined, write: () => Promise<unknown>): Promise<void> {
+    this.cache.invalidate(sid);
+    try {
+      await write();
+    } finally {
+      this.cache.invalidate(sid);
+    }
   }
 
   private noteWrite(sid: string): void {
@@ -40,14 +65,14 @@ export class SqliteSessionStore extends session.Store {
 
   override get(sid: string, callback: Callback<SessionData | null>): void {
     settle(async () => {
-      const row = await this.db.get<{ sess: string; expires_at: number }>(
-        'SELECT sess, expires_at FROM sessions WHERE namespace = ? AND sid = ?',
-        [this.namespace, sid],
-      );
+      const read = () => this.db.get<StoredRow>('SELECT sess, expires_at FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
+      let row = await this.cache.get(sid, read);
+      // A cached row past its expiry may have been touched since by another process: ask again.
+      if (row && row.expires_at <= Date.now()) row = await read();
       if (!row) return null;
       if (row.expires_at <= Date.now()) {
         // Like MemoryStore: an expired session is removed when it is read.
-        await this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
+        await this.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]));
         return null;
       }
       return JSON.parse(row.sess) as SessionData;
@@ -56,13 +81,13 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, sess: SessionData, callback?: Callback): void {
     this.noteWrite(sid);
-    settle(async () => {
-      await this.db.run(
+    const write = () =>
+      this.db.run(
         `INSERT INTO sessions (namespace, sid, sess, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (namespace, sid) DO UPDATE SET sess = excluded.sess, expires_at = excluded.expires_at`,
         [this.namespace, sid, JSON.stringify(sess), expiresAt(sess)],
       );
-    }, callback);
+    settle(() => this.writing(sid, write), callback);
   }
 
   /** Refreshes the expiry only: the stored data is left alone, which is what makes `resave: false` safe. */
@@ -74,19 +99,17 @@ export class SqliteSessionStore extends session.Store {
       return;
     }
     this.noteWrite(sid);
-    settle(async () => {
-      await this.db.run(
+    const write = () =>
+      this.db.run(
         `UPDATE sessions SET sess = json_set(sess, '$.cookie', json(?)), expires_at = ?
          WHERE namespace = ? AND sid = ?`,
         [JSON.stringify(sess.cookie), expiresAt(sess), this.namespace, sid],
       );
-    }, callback);
+    settle(() => this.writing(sid, write), callback);
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    settle(async () => {
-      await this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
-    }, callback);
+    settle(() => this.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid])), callback);
   }
 
   override all(callback: Callback<Record<string, SessionData>>): void {
@@ -112,9 +135,7 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override clear(callback?: Callback): void {
-    settle(async () => {
-      await this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace]);
-    }, callback);
+    settle(() => this.writing(undefined, () => this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace])), callback);
   }
 
   /** The stored session exactly as held, for the inspector: no expiry check, no side effect. */

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadLessons } from '../server/lessons/loader.ts';
-import type { ProgressExport } from '../server/progress.ts';
+import { ProgressStore, type ProgressExport } from '../server/progress.ts';
+import { openDatabase } from '../server/database.ts';
 import { CookieClient, getExchanges, getOptions, startLab, updateOptions, visit, write, type RunningLab } from './helpers.ts';
 
 const lessons = loadLessons(join(import.meta.dirname, '..', 'lessons'));
@@ -577,5 +578,62 @@ describe('two learners', () => {
     assert.deepEqual((await exportOf(ada)).lessons, { [L1.slug]: { solved: ['get-a-cookie'], hints: { 'data-stays-in-store': 1 } } });
     assert.deepEqual((await exportOf(grace)).lessons, { [L1.slug]: { solved: ['rename-the-cookie'], hints: {} } });
     assert.equal((await openLesson(grace, L1.slug)).sandboxId, graceLesson.sandboxId);
+  });
+});
+
+// ProgressStore keeps a lesson's progress in memory for a moment (a page and its task refreshes
+// read it within a second). Its own writes must show at once; another process's within cacheMs.
+describe('progress kept in memory briefly', () => {
+  async function twoProcesses(cacheMs: number) {
+    const here = await openDatabase(lab.databasePath);
+    const there = await openDatabase(lab.databasePath);
+    return {
+      here: new ProgressStore(here, { cacheMs }),
+      there: new ProgressStore(there, { cacheMs }),
+      close: async () => {
+        await here.close();
+        await there.close();
+      },
+    };
+  }
+
+  it('every write through this process shows in the next read at once', async () => {
+    const { here, close } = await twoProcesses(60_000);
+    try {
+      const learner = `cache-own-${Date.now()}`;
+      const read = () => here.forLesson(learner, L1.slug);
+      assert.equal((await read()).sandboxId, null);
+      assert.equal(await here.claimSandbox(learner, L1.slug, 'AAAAAAAAAAAAAAAAAAAAAA', null), 'AAAAAAAAAAAAAAAAAAAAAA');
+      assert.equal((await read()).sandboxId, 'AAAAAAAAAAAAAAAAAAAAAA');
+      await here.claimSandbox(learner, L1.slug, 'BBBBBBBBBBBBBBBBBBBBBB', 'AAAAAAAAAAAAAAAAAAAAAA');
+      assert.equal((await read()).sandboxId, 'BBBBBBBBBBBBBBBBBBBBBB');
+      await here.markSolved(learner, L1.slug, 'get-a-cookie');
+      assert.deepEqual([...(await read()).solved], ['get-a-cookie']);
+      await here.showHints(learner, L1.slug, 'rename-the-cookie', 1);
+      assert.equal((await read()).hints.get('rename-the-cookie'), 1);
+      const before = Date.now();
+      await here.reset(learner);
+      const afterReset = await read();
+      assert.deepEqual([...afterReset.solved], []);
+      assert.deepEqual([...afterReset.hints], []);
+      assert.ok(afterReset.resetAt >= before);
+      await here.importProgress(learner, JSON.parse(exportFile({ [L1.slug]: { solved: ['rename-the-cookie'] } })), lessons);
+      assert.deepEqual([...(await read()).solved], ['rename-the-cookie']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('another process\'s write shows once cacheMs has passed', async () => {
+    const { here, there, close } = await twoProcesses(150);
+    try {
+      const learner = `cache-other-${Date.now()}`;
+      assert.deepEqual([...(await here.forLesson(learner, L1.slug)).solved], []);
+      await there.markSolved(learner, L1.slug, 'get-a-cookie');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual([...(await here.forLesson(learner, L1.slug)).solved], ['get-a-cookie']);
+    } finally {
+      await close();
+    }
   });
 });

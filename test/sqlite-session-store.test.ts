@@ -252,6 +252,89 @@ describe('SqliteSessionStore', () => {
     });
   });
 
+  describe('read cache (cacheMs: the site\'s own session)', () => {
+    /** Another app process on the same file: its own connection and its own store. */
+    async function otherProcess(cacheMs = 0) {
+      const otherDb = await openDatabase(join(dir, 'store.sqlite'));
+      return { store: api(new SqliteSessionStore(otherDb, 'site', { cacheMs })), close: () => otherDb.close() };
+    }
+
+    it('this process\'s own writes are seen by the next get at once: set, touch, destroy, clear', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      await store.set('s', sessionData({ learnerId: 'one' }));
+      assert.equal(((await store.get('s')) as unknown as Record<string, unknown>).learnerId, 'one');
+      await store.set('s', sessionData({ learnerId: 'two' }));
+      assert.equal(((await store.get('s')) as unknown as Record<string, unknown>).learnerId, 'two');
+      const longer = sessionData({ learnerId: 'two' }, 2 * DAY);
+      await store.touch('s', longer);
+      assert.equal((await store.get('s'))?.cookie.expires, longer.cookie.expires);
+      await store.destroy('s');
+      assert.equal(await store.get('s'), null);
+      await store.set('t', sessionData({ learnerId: 'three' }));
+      await store.get('t');
+      await store.clear();
+      assert.equal(await store.get('t'), null);
+    });
+
+    it('another process\'s change is seen once cacheMs has passed, never later', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 150 }));
+      const other = await otherProcess();
+      try {
+        await store.set('s', sessionData({ learnerId: 'before' }));
+        await store.get('s');
+        await other.store.destroy('s');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(await store.get('s'), null);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('without cacheMs (sandboxes), every get reads the database', async () => {
+      const store = api(new SqliteSessionStore(db, 'site'));
+      const other = await otherProcess();
+      try {
+        await store.set('s', sessionData({ learnerId: 'before' }));
+        await store.get('s');
+        await other.store.set('s', sessionData({ learnerId: 'after' }));
+        assert.equal(((await store.get('s')) as unknown as Record<string, unknown>).learnerId, 'after');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('a cached session past its expiry is not served from memory', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      await store.set('short', sessionData({ learnerId: 'x' }, 100));
+      assert.ok(await store.get('short'));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(await store.get('short'), null);
+      assert.equal(await storedRow('site', 'short'), undefined, 'and the expired row is removed, as without the cache');
+    });
+
+    it('a cached session past its expiry that another process touched since is still served', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      const other = await otherProcess();
+      try {
+        await store.set('rolled', sessionData({ learnerId: 'x' }, 100));
+        await store.get('rolled');
+        await other.store.touch('rolled', sessionData({ learnerId: 'x' }, HOUR));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        assert.equal(((await store.get('rolled')) as unknown as Record<string, unknown>)?.learnerId, 'x');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('each get hands out its own copy: express-session changes the session it is given', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      await store.set('s', sessionData({ learnerId: 'x' }));
+      const first = (await store.get('s')) as unknown as Record<string, unknown>;
+      first.learnerId = 'changed in memory, never saved';
+      assert.equal(((await store.get('s')) as unknown as Record<string, unknown>).learnerId, 'x');
+    });
+  });
+
   describe('expiresAt', () => {
     it('reads an ISO string or a Date expiry', () => {
       const when = new Date('2030-01-02T03:04:05.678Z');

@@ -1,0 +1,101 @@
+// ShortLivedCache: what a per-process read cache must never do is serve a value older than its
+// lifetime, or keep a read that raced with this process's own write.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ShortLivedCache } from '../server/short-lived-cache.ts';
+
+/** A "database" that counts its reads and answers with its current value. */
+function source(initial: string) {
+  const state = { value: initial, reads: 0 };
+  return { state, read: async () => (state.reads++, state.value) };
+}
+
+describe('ShortLivedCache', () => {
+  it('answers a second read within its lifetime from memory', async () => {
+    const cache = new ShortLivedCache<string>(1000);
+    const db = source('a');
+    assert.equal(await cache.get('k', db.read), 'a');
+    db.state.value = 'changed elsewhere';
+    assert.equal(await cache.get('k', db.read), 'a');
+    assert.equal(db.state.reads, 1);
+  });
+
+  it('reads again once the lifetime has passed', async () => {
+    const cache = new ShortLivedCache<string>(40);
+    const db = source('a');
+    await cache.get('k', db.read);
+    db.state.value = 'b';
+    await sleep(60);
+    assert.equal(await cache.get('k', db.read), 'b');
+    assert.equal(db.state.reads, 2);
+  });
+
+  it('keeps keys apart', async () => {
+    const cache = new ShortLivedCache<string>(1000);
+    assert.equal(await cache.get('one', async () => '1'), '1');
+    assert.equal(await cache.get('two', async () => '2'), '2');
+    assert.equal(await cache.get('one', async () => 'not read'), '1');
+  });
+
+  it('after invalidate, the next read goes to the source', async () => {
+    const cache = new ShortLivedCache<string>(1000);
+    const db = source('a');
+    await cache.get('k', db.read);
+    db.state.value = 'b';
+    cache.invalidate('k');
+    assert.equal(await cache.get('k', db.read), 'b');
+  });
+
+  it('invalidate without a key forgets everything', async () => {
+    const cache = new ShortLivedCache<string>(1000);
+    const db = source('a');
+    await cache.get('x', db.read);
+    await cache.get('y', db.read);
+    db.state.value = 'b';
+    cache.invalidate();
+    assert.equal(await cache.get('x', db.read), 'b');
+    assert.equal(await cache.get('y', db.read), 'b');
+  });
+
+  it('does not keep a read that overlapped an invalidation (it may predate the write)', async () => {
+    const cache = new ShortLivedCache<string>(1000);
+    let release!: () => void;
+    const slowRead = cache.get('k', async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return 'old';
+    });
+    cache.invalidate('k'); // a write happened while the read was in flight
+    release();
+    assert.equal(await slowRead, 'old');
+    assert.equal(await cache.get('k', async () => 'new'), 'new');
+  });
+
+  it('a lifetime of 0 never keeps anything', async () => {
+    const cache = new ShortLivedCache<string>(0);
+    const db = source('a');
+    await cache.get('k', db.read);
+    await cache.get('k', db.read);
+    assert.equal(db.state.reads, 2);
+  });
+
+  it('a failed read is not kept and the error reaches the caller', async () => {
+    const cache = new ShortLivedCache<string>(1000);
+    await assert.rejects(cache.get('k', async () => Promise.reject(new Error('disk gone'))), /disk gone/);
+    assert.equal(await cache.get('k', async () => 'back'), 'back');
+  });
+
+  it('holds at most maxEntries, dropping the oldest', async () => {
+    const cache = new ShortLivedCache<string>(1000, 2);
+    const db = source('v');
+    await cache.get('a', db.read);
+    await cache.get('b', db.read);
+    await cache.get('c', db.read);
+    assert.equal(db.state.reads, 3);
+    await cache.get('c', db.read);
+    await cache.get('b', db.read);
+    assert.equal(db.state.reads, 3, 'the two newest are kept');
+    await cache.get('a', db.read);
+    assert.equal(db.state.reads, 4, 'the oldest was dropped');
+  });
+});
