@@ -47,6 +47,9 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.set('case sensitive routing', true);
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Every page and answer is dynamic and sent with Cache-Control: no-store, so an ETag (a SHA-1
+  // of each body) would never be used. Static files keep theirs (express.static makes its own).
+  app.set('etag', false);
 
   // Middleware
   app.use(securityHeaders(config.production));
