@@ -94,8 +94,10 @@ export class SqliteSessionStore extends session.Store {
   override touch(sid: string, sess: SessionData, callback?: Callback): void {
     const written = this.lastWritten.get(sid);
     if (written !== undefined && Date.now() - written < this.touchAfterMs) {
-      // Asynchronous like every other answer of this store (as MemoryStore defers its own).
-      setImmediate(() => callback?.(null));
+      // Nothing to write, so answer at once. express-session expects this (its `sync` flag in
+      // res.end): the page then goes out in one piece. Answered later, express-session would
+      // send all but the body's last byte, and that byte a whole event-loop turn after.
+      callback?.(null);
       return;
     }
     this.noteWrite(sid);

@@ -133,6 +133,35 @@ describe('SqliteSessionStore', () => {
     });
   });
 
+  describe('touchAfterMs (the site\'s own session)', () => {
+    it('a touch soon after this process wrote the session writes nothing', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000 }));
+      await store.set('s', sessionData({ learnerId: 'x' }, HOUR));
+      const before = await storedRow('site', 's');
+      await store.touch('s', sessionData({ learnerId: 'x' }, 2 * HOUR));
+      assert.deepEqual(await storedRow('site', 's'), before);
+    });
+
+    it('a touch once touchAfterMs has passed moves the expiry', async () => {
+      const store = api(new SqliteSessionStore(db, 'site', { touchAfterMs: 30 }));
+      await store.set('s', sessionData({ learnerId: 'x' }, HOUR));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const later = sessionData({ learnerId: 'x' }, 2 * HOUR);
+      await store.touch('s', later);
+      assert.equal((await storedRow('site', 's'))?.expires_at, Date.parse(String(later.cookie.expires)));
+    });
+
+    it('a skipped touch answers synchronously, so express-session sends the page in one piece', async () => {
+      // express-session's res.end sends all but the last byte when the store answers later, and
+      // that byte only once it has: a page would wait a whole event-loop turn for its last byte.
+      const raw = new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000 });
+      await api(raw).set('s', sessionData({ learnerId: 'x' }, HOUR));
+      let answered = false;
+      raw.touch('s', sessionData({ learnerId: 'x' }, HOUR), () => (answered = true));
+      assert.equal(answered, true);
+    });
+  });
+
   describe('destroy', () => {
     it('removes the session; destroying it again is not an error', async () => {
       const store = api(new SqliteSessionStore(db, 'ns'));
