@@ -125,7 +125,14 @@ export class SandboxRegistry {
     if (hit) {
       this.live.delete(id);
       this.live.set(id, hit);
-      return Date.now() - hit.checkedAt < this.limits.recheckOptionsMs ? hit : this.recheck(hit);
+      const age = Date.now() - hit.checkedAt;
+      if (age >= this.limits.recheckOptionsMs) return this.recheck(hit);
+      // Past half the interval, look again in the background: a learner clicking steadily never
+      // waits for this query, and options are never older than the interval.
+      if (age >= this.limits.recheckOptionsMs / 2) {
+        this.recheck(hit).catch((err: unknown) => console.error(`could not recheck sandbox ${id}:`, err));
+      }
+      return hit;
     }
     // Two requests for an evicted sandbox must not build two middlewares with two memory stores.
     let pending = this.loading.get(id);
@@ -187,7 +194,8 @@ export class SandboxRegistry {
       this.live.delete(sandbox.id);
       return null;
     }
-    if (row.updated_at !== sandbox.builtFrom) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
+    // Only newer: this process may have changed the options while the row was being read.
+    if (row.updated_at > sandbox.builtFrom) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
     return sandbox;
   }
 

@@ -3,8 +3,14 @@
 // change what it holds, so an entry is trusted only briefly; this process's own writes invalidate
 // it at once.
 
+interface Entry<V> {
+  value: V;
+  readAt: number;
+  refreshing: boolean;
+}
+
 export class ShortLivedCache<V> {
-  private readonly entries = new Map<string, { value: V; readAt: number }>();
+  private readonly entries = new Map<string, Entry<V>>();
   /** Bumped by every invalidation: a read that overlapped one may be stale and is not kept. */
   private version = 0;
 
@@ -13,15 +19,24 @@ export class ShortLivedCache<V> {
     private readonly maxEntries = 10_000,
   ) {}
 
-  /** The cached value if it is fresh, otherwise what `read` returns (kept for next time). */
+  /**
+   * The cached value if it is younger than ttlMs, otherwise what `read` returns (kept for next
+   * time). Past half its life, an entry is still served but read again in the background, so a
+   * learner's steady clicking never waits for the database, and nothing served is ever older
+   * than ttlMs.
+   */
   async get(key: string, read: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.readAt < this.ttlMs) return hit.value;
-    const version = this.version;
-    const readAt = Date.now();
-    const value = await read();
-    if (version === this.version && this.ttlMs > 0) this.keep(key, value, readAt);
-    return value;
+    const age = hit ? Date.now() - hit.readAt : Infinity;
+    if (hit && age < this.ttlMs) {
+      if (age >= this.ttlMs / 2 && !hit.refreshing) {
+        hit.refreshing = true;
+        // A failed refresh changes nothing: the entry ages out and the next get reads (and reports) itself.
+        this.readAndKeep(key, read).catch(() => (hit.refreshing = false));
+      }
+      return hit.value;
+    }
+    return this.readAndKeep(key, read);
   }
 
   /** Call before and after writing what `key` caches (or, without a key, everything). */
@@ -32,9 +47,17 @@ export class ShortLivedCache<V> {
     else this.entries.delete(key);
   }
 
-  private keep(key: string, value: V, readAt: number): void {
+  private async readAndKeep(key: string, read: () => Promise<V>): Promise<V> {
+    const version = this.version;
+    const readAt = Date.now();
+    const value = await read();
+    if (version === this.version && this.ttlMs > 0) this.keep(key, { value, readAt, refreshing: false });
+    return value;
+  }
+
+  private keep(key: string, entry: Entry<V>): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, readAt });
+    this.entries.set(key, entry);
     // Oldest first in a Map's order: drop those beyond the bound.
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }

@@ -98,4 +98,63 @@ describe('ShortLivedCache', () => {
     await cache.get('a', db.read);
     assert.equal(db.state.reads, 4, 'the oldest was dropped');
   });
+
+  describe('past half its life', () => {
+    it('serves the entry and reads again in the background; the next get has the new value', async () => {
+      const cache = new ShortLivedCache<string>(100);
+      await cache.get('k', async () => 'a');
+      await sleep(60);
+      let reads = 0;
+      let release!: () => void;
+      const slowRead = async () => {
+        reads++;
+        await new Promise<void>((resolve) => (release = resolve));
+        return 'b';
+      };
+      assert.equal(await cache.get('k', slowRead), 'a', 'served at once, without waiting for the read');
+      assert.equal(await cache.get('k', slowRead), 'a');
+      assert.equal(reads, 1, 'one background read at a time');
+      release();
+      await sleep(1);
+      assert.equal(await cache.get('k', async () => 'not read'), 'b');
+    });
+
+    it('never serves an entry older than its lifetime, even while a background read is slow', async () => {
+      const cache = new ShortLivedCache<string>(60);
+      await cache.get('k', async () => 'a');
+      await sleep(40);
+      // The background read never finishes.
+      assert.equal(await cache.get('k', () => new Promise<string>(() => {})), 'a');
+      await sleep(30);
+      assert.equal(await cache.get('k', async () => 'fresh'), 'fresh');
+    });
+
+    it('a background read that overlapped a write is not kept', async () => {
+      const cache = new ShortLivedCache<string>(100);
+      await cache.get('k', async () => 'a');
+      await sleep(60);
+      let release!: () => void;
+      await cache.get('k', async () => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return 'read before the write';
+      });
+      cache.invalidate('k');
+      release();
+      await sleep(5);
+      assert.equal(await cache.get('k', async () => 'after the write'), 'after the write');
+    });
+
+    it('a failed background read changes nothing; once the entry is too old, the error reaches the caller', async () => {
+      const cache = new ShortLivedCache<string>(60);
+      await cache.get('k', async () => 'a');
+      await sleep(40);
+      const failing = async (): Promise<string> => Promise.reject(new Error('disk gone'));
+      assert.equal(await cache.get('k', failing), 'a');
+      await sleep(5);
+      assert.equal(await cache.get('k', failing), 'a', 'still young enough, and a new background read is allowed');
+      await sleep(30);
+      await assert.rejects(cache.get('k', failing), /disk gone/);
+    });
+  });
 });
+

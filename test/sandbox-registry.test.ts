@@ -1,0 +1,85 @@
+// The registry's view of a sandbox's options when another process shares the database: it looks
+// again at most every recheck interval (in the background past half of it), never serves options
+// older than the interval, and a look that raced with this process's own change never undoes it.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openDatabase, type Database } from '../server/database.ts';
+import { SandboxRegistry } from '../server/sandbox-registry.ts';
+import { articleOptions } from '../server/sandbox-options.ts';
+
+let dir: string;
+let db: Database;
+let otherProcess: Database;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cookie-lab-registry-'));
+  db = await openDatabase(join(dir, 'lab.sqlite'));
+  otherProcess = await openDatabase(join(dir, 'lab.sqlite'));
+});
+after(async () => {
+  await db.close();
+  await otherProcess.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Another process's options change, as its registry writes it. */
+async function changeElsewhere(id: string, name: string): Promise<void> {
+  await otherProcess.run('UPDATE sandboxes SET options = ?, updated_at = updated_at + 1000 WHERE id = ?', [JSON.stringify({ ...articleOptions, name }), id]);
+}
+
+describe('SandboxRegistry and other processes', () => {
+  it('picks up another process\'s change in the background past half the interval, and serves it next', async () => {
+    const registry = new SandboxRegistry(db, { recheckOptionsMs: 100 });
+    const sandbox = await registry.create(articleOptions);
+    await changeElsewhere(sandbox.id, 'elsewhere');
+    assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'fresh: no query');
+    await sleep(60);
+    assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'served at once while it looks');
+    await sleep(20);
+    assert.equal((await registry.find(sandbox.id))?.options.name, 'elsewhere');
+  });
+
+  it('past the whole interval, waits for the look: never serves older options', async () => {
+    const registry = new SandboxRegistry(db, { recheckOptionsMs: 50 });
+    const sandbox = await registry.create(articleOptions);
+    await changeElsewhere(sandbox.id, 'late');
+    await sleep(70);
+    assert.equal((await registry.find(sandbox.id))?.options.name, 'late');
+  });
+
+  it('a look that read the row before this process changed the options does not undo the change', async () => {
+    let gate: Promise<void> | null = null;
+    // The registry's database, with its option reads held back after they have read.
+    const slowReads: Database = {
+      ...db,
+      get: async (sql, params) => {
+        const row = await db.get(sql, params);
+        if (gate && sql.startsWith('SELECT options')) await gate;
+        return row as never;
+      },
+    };
+    const registry = new SandboxRegistry(slowReads, { recheckOptionsMs: 100 });
+    const sandbox = await registry.create(articleOptions);
+    await sleep(60);
+    let release!: () => void;
+    gate = new Promise((resolve) => (release = resolve));
+    await registry.find(sandbox.id); // starts a background look, which reads the old row and waits
+    await sleep(5);
+    await registry.updateOptions(sandbox, { ...articleOptions, name: 'mine' });
+    release();
+    await sleep(5);
+    assert.equal(sandbox.options.name, 'mine');
+    assert.equal((await registry.find(sandbox.id))?.options.name, 'mine');
+  });
+
+  it('a sandbox deleted elsewhere is gone once the interval has passed', async () => {
+    const registry = new SandboxRegistry(db, { recheckOptionsMs: 50 });
+    const sandbox = await registry.create(articleOptions);
+    await otherProcess.run('DELETE FROM sandboxes WHERE id = ?', [sandbox.id]);
+    await sleep(70);
+    assert.equal(await registry.find(sandbox.id), null);
+  });
+});
