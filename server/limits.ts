@@ -2,7 +2,7 @@
 // behind one school address is never blocked by its neighbours; only creation and id guessing are
 // counted per address, with room for a large class.
 import { rateLimit, type Options } from 'express-rate-limit';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HttpError } from './http-error.ts';
 
 export interface Limits {
@@ -27,13 +27,47 @@ export function rateLimits(limits: Limits) {
   };
   return {
     createSandbox: rateLimit({ ...common, limit: limits.sandboxesPerMinute, message: 'too many new sandboxes from this address; try again in a minute' }),
-    sandboxRequests: rateLimit({
-      ...common,
-      limit: limits.sandboxRequestsPerMinute,
-      keyGenerator: (req: Request) => `sandbox:${String(req.params.id)}`,
-      message: 'this sandbox has had too many requests this minute; wait a moment',
-    }),
+    // Every sandbox request passes here, so it is a counter kept by hand: express-rate-limit's
+    // asynchronous store and headers cost more than a sandbox request's own session handling.
+    sandboxRequests: perSandboxLimit(new FixedWindowCounter(limits.sandboxRequestsPerMinute, 60_000)),
     guessing: new MissCounter(limits.unknownIdsPerMinute, 60_000),
+  };
+}
+
+/** Counts hits per key in a fixed window; the whole window's counts are dropped when it ends. */
+export class FixedWindowCounter {
+  private windowStart = Date.now();
+  private readonly hits = new Map<string, number>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Counts one hit; over the limit, answers how many seconds until the window ends (else null). */
+  hit(key: string): number | null {
+    const now = Date.now();
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.hits.clear();
+    }
+    const count = (this.hits.get(key) ?? 0) + 1;
+    this.hits.set(key, count);
+    return count > this.limit ? Math.max(1, Math.ceil((this.windowStart + this.windowMs - now) / 1000)) : null;
+  }
+}
+
+function refuse(res: Response, retryAfterS: number, message: string): never {
+  res.setHeader('Retry-After', String(retryAfterS));
+  throw new HttpError(429, message);
+}
+
+/** Requests to one sandbox, from whoever sends them. */
+function perSandboxLimit(counter: FixedWindowCounter): RequestHandler {
+  return (req, res, next) => {
+    const retryAfter = counter.hit(String(req.params.id));
+    if (retryAfter !== null) refuse(res, retryAfter, 'this sandbox has had too many requests this minute; wait a moment');
+    next();
   };
 }
 
@@ -43,27 +77,15 @@ export function rateLimits(limits: Limits) {
  * by express-rate-limit, whose "skip successful requests" counts every request until it finishes.
  */
 export class MissCounter {
-  private windowStart = Date.now();
-  private readonly misses = new Map<string, number>();
+  private readonly counter: FixedWindowCounter;
 
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
+  constructor(limit: number, windowMs: number) {
+    this.counter = new FixedWindowCounter(limit, windowMs);
+  }
 
   /** Records a miss from this address; throws a 429 once the address is past the limit. */
   miss(req: Request, res: Response): void {
-    const now = Date.now();
-    if (now - this.windowStart >= this.windowMs) {
-      this.windowStart = now;
-      this.misses.clear();
-    }
-    const key = req.ip ?? 'unknown';
-    const count = (this.misses.get(key) ?? 0) + 1;
-    this.misses.set(key, count);
-    if (count > this.limit) {
-      res.setHeader('Retry-After', String(Math.ceil((this.windowStart + this.windowMs - now) / 1000)));
-      throw new HttpError(429, 'too many unknown sandbox ids from this address; try again in a minute');
-    }
+    const retryAfter = this.counter.hit(req.ip ?? 'unknown');
+    if (retryAfter !== null) refuse(res, retryAfter, 'too many unknown sandbox ids from this address; try again in a minute');
   }
 }
