@@ -66,6 +66,8 @@ interface ExchangeState {
   errorStatus: number;
   /** Set when the action is done: the next res.end() is the one that finishes the exchange. */
   finishing: boolean;
+  /** How the answer is written, from the request's headers (content negotiation, done once). */
+  format: ExchangeFormat;
 }
 
 export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
@@ -94,6 +96,7 @@ export function exchangeHandlers(
       error: null,
       errorStatus: 503,
       finishing: false,
+      format: exchangeFormat(req),
     };
     res.locals.exchangeState = state;
     // Registered before express-session's own listener, so it runs after it: it sees the
@@ -149,7 +152,7 @@ export function exchangeHandlers(
 
 /** Ends the request through express-session's res.end, which saves, then lets the exchange be written. */
 function finish(req: Request, res: Response, state: ExchangeState): void {
-  const format = exchangeFormat(req);
+  const format = state.format;
   if (state.error) res.status(state.errorStatus);
   res.setHeader('Cache-Control', 'no-store');
   res.vary('Accept');
@@ -184,11 +187,13 @@ function deferEndUntilRecorded(
   res.end = function finishExchange(...args: unknown[]) {
     if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
     state.finishing = false;
-    if (!res.headersSent) res.flushHeaders();
+    // Fixes the headers (express-session sets its cookie as they are written) without sending
+    // them yet: they go out with the body, in one write.
+    if (!res.headersSent) res.writeHead(res.statusCode);
     record(req, res, state, action)
       .then((exchange) => {
         registry.record(state.sandbox, exchange);
-        const format = exchangeFormat(req);
+        const format = state.format;
         if (format === 'json') end(JSON.stringify(exchange));
         else if (format === 'fragment') end(renderFragment(state.sandbox, exchange));
         else end(`See ${state.sandbox.path}`);
