@@ -151,6 +151,9 @@ const BUSY_RETRY_BUDGET_MS = 2000;
  */
 class StatementPool {
   private readonly idle = new Map<string, sqlite3.Statement[]>();
+  /** Calls between taking a statement and giving it back (or finalizing it). */
+  private busy = 0;
+  private readonly whenIdle: (() => void)[] = [];
   private closed = false;
 
   constructor(
@@ -160,20 +163,27 @@ class StatementPool {
 
   /** Runs `use` with a statement for `sql` that nobody else is using. */
   async with<T>(sql: string, use: (statement: sqlite3.Statement) => Promise<T>): Promise<T> {
-    const statement = this.idle.get(sql)?.pop() ?? (await this.prepare(sql));
+    if (this.closed) throw new DatabaseError('SQLITE_MISUSE: the database is closed');
+    this.busy++;
     try {
-      return await use(statement);
+      const statement = this.idle.get(sql)?.pop() ?? (await this.prepare(sql));
+      try {
+        return await use(statement);
+      } finally {
+        await this.release(sql, statement);
+      }
     } finally {
-      this.release(sql, statement);
+      if (--this.busy === 0) for (const wake of this.whenIdle.splice(0)) wake();
     }
   }
 
-  /** Statements must be finalized before the connection can close. */
+  /** Statements must be finalized before the connection can close: waits for those in use. */
   async finalizeAll(): Promise<void> {
     this.closed = true;
+    if (this.busy > 0) await new Promise<void>((resolve) => this.whenIdle.push(resolve));
     const all = [...this.idle.values()].flat();
     this.idle.clear();
-    await Promise.all(all.map((statement) => new Promise<void>((resolve) => statement.finalize(() => resolve()))));
+    await Promise.all(all.map(finalize));
   }
 
   private prepare(sql: string): Promise<sqlite3.Statement> {
@@ -182,13 +192,17 @@ class StatementPool {
     });
   }
 
-  private release(sql: string, statement: sqlite3.Statement): void {
+  private async release(sql: string, statement: sqlite3.Statement): Promise<void> {
     let idle = this.idle.get(sql);
     // Only SQL written in this code base reaches here, never input: the set of strings is small.
     if (!idle) this.idle.set(sql, (idle = []));
     if (!this.closed && idle.length < this.idlePerSql) idle.push(statement);
-    else statement.finalize();
+    else await finalize(statement);
   }
+}
+
+function finalize(statement: sqlite3.Statement): Promise<void> {
+  return new Promise((resolve) => statement.finalize(() => resolve()));
 }
 
 function wrap(db: sqlite3.Database, busyTimeoutMs: number): Database {

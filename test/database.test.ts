@@ -68,6 +68,25 @@ describe('database', () => {
     await assert.rejects(db.get('SELECT 1'));
   });
 
+  it('closing while queries are in flight waits for them, then closes (no unfinalized statements)', async () => {
+    const db = await openDatabase(join(dir, 'close-busy.sqlite'));
+    const inFlight = Array.from({ length: 20 }, (_, i) => db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', [`c${i}`, '{}']));
+    const reads = Array.from({ length: 20 }, () => db.get('SELECT count(*) AS n FROM sandboxes'));
+    await db.close();
+    assert.equal((await Promise.all(inFlight)).length, 20);
+    assert.equal((await Promise.all(reads)).length, 20);
+    await assert.rejects(db.get('SELECT 1'), /closed/);
+  });
+
+  it('a query sent while the connection is closing is refused, and the close still succeeds', async () => {
+    const db = await openDatabase(join(dir, 'close-late.sqlite'));
+    await db.get('SELECT count(*) AS n FROM sessions');
+    const closing = db.close();
+    const late = db.get('SELECT count(*) AS n FROM sandboxes').then(() => null, (err: Error) => err);
+    await closing;
+    assert.match((await late)?.message ?? 'answered', /closed/);
+  });
+
   it('a read leaves no snapshot open: this connection can write after another one has', async () => {
     const path = 'two-writers.sqlite';
     // No busy timeout and so no waiting: a held snapshot would fail at once (and the retry of
