@@ -212,7 +212,11 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   const decision = state.decision ?? decisionInputs(req, state);
   let sessionAfter: SessionData | null = null;
   let error = state.error;
-  if (decision.sessionId) {
+  const held = log.heldAfterWrite;
+  if (held && held.sid === decision.sessionId) {
+    // The store's own account of what its write left (the SQLite store's RETURNING): no second query.
+    sessionAfter = held.session;
+  } else if (decision.sessionId) {
     try {
       sessionAfter = await sandbox.store.peek(decision.sessionId);
     } catch (err) {

@@ -48,10 +48,10 @@ export class SqliteSessionStore extends session.Store {
   }
 
   /** Runs a write to one session (or, without an id, all) with the cache invalidated on both sides. */
-  private async writing(sid: string | undefined, write: () => Promise<unknown>): Promise<void> {
+  private async writing<T>(sid: string | undefined, write: () => Promise<T>): Promise<T> {
     this.cache.invalidate(sid);
     try {
-      await write();
+      return await write();
     } finally {
       this.cache.invalidate(sid);
     }
@@ -79,19 +79,24 @@ export class SqliteSessionStore extends session.Store {
     }, callback);
   }
 
-  override set(sid: string, sess: SessionData, callback?: Callback): void {
+  /** Answers with the session as the row now holds it (express-session ignores it; the lab's inspector shows it). */
+  override set(sid: string, sess: SessionData, callback?: Callback<SessionData | null>): void {
     this.noteWrite(sid);
     const write = () =>
-      this.db.run(
+      this.db.all<{ sess: string }>(
         `INSERT INTO sessions (namespace, sid, sess, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (namespace, sid) DO UPDATE SET sess = excluded.sess, expires_at = excluded.expires_at`,
+         ON CONFLICT (namespace, sid) DO UPDATE SET sess = excluded.sess, expires_at = excluded.expires_at
+         RETURNING sess`,
         [this.namespace, sid, JSON.stringify(sess), expiresAt(sess)],
       );
-    settle(() => this.writing(sid, write), callback);
+    settle(() => this.writing(sid, write).then(heldAfter), callback);
   }
 
-  /** Refreshes the expiry only: the stored data is left alone, which is what makes `resave: false` safe. */
-  override touch(sid: string, sess: SessionData, callback?: Callback): void {
+  /**
+   * Refreshes the expiry only: the stored data is left alone, which is what makes `resave: false`
+   * safe. Answers with the session as the row now holds it (null: there was no such session).
+   */
+  override touch(sid: string, sess: SessionData, callback?: Callback<SessionData | null>): void {
     const written = this.lastWritten.get(sid);
     if (written !== undefined && Date.now() - written < this.touchAfterMs) {
       // Nothing to write, so answer at once. express-session expects this (its `sync` flag in
@@ -102,16 +107,17 @@ export class SqliteSessionStore extends session.Store {
     }
     this.noteWrite(sid);
     const write = () =>
-      this.db.run(
+      this.db.all<{ sess: string }>(
         `UPDATE sessions SET sess = json_set(sess, '$.cookie', json(?)), expires_at = ?
-         WHERE namespace = ? AND sid = ?`,
+         WHERE namespace = ? AND sid = ?
+         RETURNING sess`,
         [JSON.stringify(sess.cookie), expiresAt(sess), this.namespace, sid],
       );
-    settle(() => this.writing(sid, write), callback);
+    settle(() => this.writing(sid, write).then(heldAfter), callback);
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    settle(() => this.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid])), callback);
+    settle(async () => void (await this.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]))), callback);
   }
 
   override all(callback: Callback<Record<string, SessionData>>): void {
@@ -137,7 +143,7 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override clear(callback?: Callback): void {
-    settle(() => this.writing(undefined, () => this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace])), callback);
+    settle(async () => void (await this.writing(undefined, () => this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace]))), callback);
   }
 
   /** The stored session exactly as held, for the inspector: no expiry check, no side effect. */
@@ -145,6 +151,11 @@ export class SqliteSessionStore extends session.Store {
     const row = await this.db.get<{ sess: string }>('SELECT sess FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]);
     return row ? (JSON.parse(row.sess) as SessionData) : null;
   }
+}
+
+/** What a write left in the row, from the write itself (RETURNING): no second query to look. */
+function heldAfter(rows: { sess: string }[]): SessionData | null {
+  return rows[0] ? (JSON.parse(rows[0].sess) as SessionData) : null;
 }
 
 export function expiresAt(sess: SessionData): number {

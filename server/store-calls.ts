@@ -23,6 +23,11 @@ export interface StoreCallLog {
   calls: StoreCall[];
   /** The session as the store returned it to this request's `get`, copied before express-session touched it. */
   loaded: SessionData | null;
+  /**
+   * What the store said it holds after this request's last `set` or `touch`, when it says so (the
+   * SQLite store answers with the row its write left). Otherwise the inspector reads the store.
+   */
+  heldAfterWrite?: { sid: string; session: SessionData | null };
 }
 
 let currentLog: StoreCallLog | undefined;
@@ -60,6 +65,10 @@ export function recordStoreCalls<S extends Store>(store: S): S {
           call.found = result != null;
           log.loaded = result == null ? null : (JSON.parse(JSON.stringify(result)) as SessionData);
         }
+        if (op === 'set' || op === 'touch') {
+          log.heldAfterWrite = !err && result !== undefined ? { sid: call.sid, session: result as SessionData | null } : undefined;
+        }
+        if (op === 'destroy') log.heldAfterWrite = undefined;
         callback(err, result);
       };
       return original.apply(store, args);

@@ -33,12 +33,13 @@ after(async () => {
 
 const ioError = () => Promise.reject(Object.assign(new Error('SQLITE_IOERR: disk I/O error'), { code: 'SQLITE_IOERR' }));
 
-/** The real database, except that the chosen methods fail with a disk I/O error. */
-function failing(real: Database, methods: { get?: boolean; run?: boolean }): Database {
+/** The real database, except that reads (SELECT) or writes (INSERT, UPDATE, DELETE) fail with a disk I/O error. */
+function failing(real: Database, kinds: { reads?: boolean; writes?: boolean }): Database {
+  const fails = (sql: string) => (/^\s*(INSERT|UPDATE|DELETE)\b/i.test(sql) ? kinds.writes : kinds.reads) === true;
   return {
-    run: (sql, params) => (methods.run ? ioError() : real.run(sql, params)),
-    get: (sql, params) => (methods.get ? ioError() : real.get(sql, params)),
-    all: (sql, params) => real.all(sql, params),
+    run: (sql, params) => (fails(sql) ? ioError() : real.run(sql, params)),
+    get: (sql, params) => (fails(sql) ? ioError() : real.get(sql, params)),
+    all: (sql, params) => (fails(sql) ? ioError() : real.all(sql, params)),
     close: () => real.close(),
   };
 }
@@ -105,7 +106,7 @@ function assertNoServerFailure(): void {
 
 interface Fault {
   op: 'get' | 'set' | 'touch' | 'destroy';
-  fails: { get?: boolean; run?: boolean };
+  fails: { reads?: boolean; writes?: boolean };
   method: 'GET' | 'POST';
   action: string;
   json?: unknown;
@@ -115,12 +116,12 @@ interface Fault {
 }
 
 const faults: Fault[] = [
-  { op: 'get', fails: { get: true }, method: 'GET', action: 'visit', status: 503 },
-  { op: 'set', fails: { run: true }, method: 'POST', action: 'write', json: { key: 'more', value: 1 }, status: 200 },
-  { op: 'touch', fails: { run: true }, method: 'GET', action: 'visit', status: 200 },
-  { op: 'destroy', fails: { run: true }, method: 'POST', action: 'destroy', status: 503 },
-  { op: 'destroy', fails: { run: true }, method: 'POST', action: 'regenerate', status: 503 },
-  { op: 'destroy', fails: { run: true }, method: 'POST', action: 'unset', options: { unset: 'destroy' }, status: 200 },
+  { op: 'get', fails: { reads: true }, method: 'GET', action: 'visit', status: 503 },
+  { op: 'set', fails: { writes: true }, method: 'POST', action: 'write', json: { key: 'more', value: 1 }, status: 200 },
+  { op: 'touch', fails: { writes: true }, method: 'GET', action: 'visit', status: 200 },
+  { op: 'destroy', fails: { writes: true }, method: 'POST', action: 'destroy', status: 503 },
+  { op: 'destroy', fails: { writes: true }, method: 'POST', action: 'regenerate', status: 503 },
+  { op: 'destroy', fails: { writes: true }, method: 'POST', action: 'unset', options: { unset: 'destroy' }, status: 200 },
 ];
 
 describe('a store operation that fails (SQLITE_IOERR)', () => {
@@ -230,6 +231,43 @@ describe('a database locked by another connection', () => {
   );
 });
 
+describe('the session after a write, as the SQLite store holds it', () => {
+  /** The real database, counting the statements it is sent. */
+  function counting(real: Database, seen: string[]): Database {
+    const note = (sql: string) => seen.push(sql.trim().split(/\s+/)[0]!.toUpperCase());
+    return {
+      run: (sql, params) => (note(sql), real.run(sql, params)),
+      get: (sql, params) => (note(sql), real.get(sql, params)),
+      all: (sql, params) => (note(sql), real.all(sql, params)),
+      close: () => real.close(),
+    };
+  }
+
+  for (const [action, method, json] of [
+    ['write', 'POST', { key: 'n', value: 2 }],
+    ['visit', 'GET', undefined],
+  ] as const) {
+    it(`${action}: comes from the write itself (RETURNING), is what a read of the store gives, and costs no extra query`, async () => {
+      const { id, learner, sid } = await learnerWithSession();
+      const store = await storeOf(id);
+      const seen: string[] = [];
+      store.swap(counting(store.real, seen));
+      let answer: Answer;
+      try {
+        answer = await ask(learner, `/sandbox/${id}/${action}`, method, 'json', json);
+      } finally {
+        store.restore();
+      }
+      assert.equal(answer.status, 200);
+      const exchange = answer.json as Exchange;
+      assert.deepEqual(seen, ['SELECT', action === 'write' ? 'INSERT' : 'UPDATE'], 'express-session\'s get and the save or touch, and nothing else');
+      const row = await lab.db.get<{ sess: string }>('SELECT sess FROM sessions WHERE namespace = ? AND sid = ?', [id, sid]);
+      assert.deepEqual(exchange.sessionAfter, JSON.parse(row!.sess));
+      if (action === 'write') assert.equal((exchange.sessionAfter as unknown as Record<string, unknown>).n, 2);
+    });
+  }
+});
+
 describe('a slow store', () => {
   /** The real database, with every call answered only after `ms`. */
   function slow(real: Database, ms: number): Database {
@@ -254,8 +292,8 @@ describe('a slow store', () => {
         ask(other.learner, `/sandbox/${other.id}/visit`, 'GET', 'json').then((answer) => ({ answer, at: Date.now() - started })),
       ]);
       assert.equal(slowWrite.status, 200);
-      // get, set and the inspector's read each wait 300 ms.
-      assert.ok(slowDone >= 900, `the slow write took only ${slowDone} ms: the store was not slowed`);
+      // get and set each wait 300 ms (the inspector takes what the set's RETURNING gave).
+      assert.ok(slowDone >= 600, `the slow write took only ${slowDone} ms: the store was not slowed`);
       const exchange = slowWrite.json as Exchange;
       assert.ok(exchange.storeCalls.every((call) => call.ok === true), JSON.stringify(exchange.storeCalls));
       assert.equal((exchange.sessionAfter as unknown as Record<string, unknown>).late, 'but kept');

@@ -133,6 +133,34 @@ describe('SqliteSessionStore', () => {
     });
   });
 
+  describe('what set and touch answer (the inspector shows it)', () => {
+    const answerOf = (call: (callback: (err: unknown, held?: unknown) => void) => void) =>
+      new Promise<unknown>((resolve, reject) => call((err, held) => (err ? reject(err) : resolve(held))));
+
+    it('set answers with the session as its row now holds it', async () => {
+      const raw = new SqliteSessionStore(db, 'ns');
+      const sess = sessionData({ user: 'ada' });
+      const held = await answerOf((cb) => raw.set('s', sess, cb));
+      assert.deepEqual(held, JSON.parse(JSON.stringify(sess)));
+      assert.deepEqual(held, JSON.parse((await storedRow('ns', 's'))!.sess));
+    });
+
+    it('touch answers with the row after the touch: the new cookie, the stored data', async () => {
+      const raw = new SqliteSessionStore(db, 'ns');
+      await api(raw).set('s', sessionData({ user: 'ada' }, HOUR));
+      const later = sessionData({ user: 'STALE' }, 2 * HOUR);
+      const held = (await answerOf((cb) => raw.touch('s', later, cb))) as Record<string, unknown> & SessionData;
+      assert.equal(held.user, 'ada');
+      assert.equal(held.cookie.expires, later.cookie.expires);
+      assert.deepEqual(held, JSON.parse((await storedRow('ns', 's'))!.sess));
+    });
+
+    it('touch of an unknown session answers null: the store holds nothing', async () => {
+      const raw = new SqliteSessionStore(db, 'ns');
+      assert.equal(await answerOf((cb) => raw.touch('ghost', sessionData({}), cb)), null);
+    });
+  });
+
   describe('touchAfterMs (the site\'s own session)', () => {
     it('a touch soon after this process wrote the session writes nothing', async () => {
       const store = api(new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000 }));
