@@ -3,6 +3,7 @@
 import type { SandboxOptions } from './sandbox-options.ts';
 import type { Sandbox } from './sandbox-registry.ts';
 import { sessionCode } from './session-code.ts';
+import type { Render } from './views.ts';
 
 /** The locals the sandbox panels need, shared by the sandbox page and lesson pages. */
 export function sandboxPanels(sandbox: Sandbox) {
@@ -14,6 +15,23 @@ export function sandboxPanels(sandbox: Sandbox) {
     history: [...sandbox.exchanges].reverse(),
     code: sessionCode(sandbox.options),
   };
+}
+
+/**
+ * The panels' HTML depends only on the sandbox's options and its exchanges, so it is rendered once
+ * per change of either and reused by every page that shows it: a class reloading its lesson pages
+ * renders each sandbox once. (Options change together with `builtFrom`, which only grows; each
+ * recorded exchange has a new number.) Forgotten with the sandbox object.
+ */
+const renderedPanels = new WeakMap<Sandbox, { key: string; html: string }>();
+
+export function sandboxPanelsHtml(render: Render, sandbox: Sandbox): string {
+  const key = `${sandbox.builtFrom} ${sandbox.exchanges.at(-1)?.number ?? 0}`;
+  const kept = renderedPanels.get(sandbox);
+  if (kept?.key === key) return kept.html;
+  const html = render('partials/sandbox-panels', sandboxPanels(sandbox));
+  renderedPanels.set(sandbox, { key, html });
+  return html;
 }
 
 /** The options as the form shows them (all strings, like a submitted form). */

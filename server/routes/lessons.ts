@@ -8,7 +8,7 @@ import { evaluate } from '../lessons/checks.ts';
 import { ProgressError, type LessonProgress, type ProgressStore } from '../progress.ts';
 import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
 import type { Render } from '../views.ts';
-import { sandboxPanels } from '../sandbox-view.ts';
+import { sandboxPanelsHtml } from '../sandbox-view.ts';
 
 export interface TaskState {
   task: Task;
@@ -51,7 +51,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
         tasks,
         previous: lessons[index - 1] ?? null,
         next: lessons[index + 1] ?? null,
-        ...sandboxPanels(sandbox),
+        panelsHtml: sandboxPanelsHtml(render, sandbox),
       }),
     );
   };

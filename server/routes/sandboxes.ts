@@ -5,7 +5,7 @@ import type { MissCounter } from '../limits.ts';
 import { articleOptions, validateOptions, OptionsError } from '../sandbox-options.ts';
 import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
 import { formToOptions } from '../form-options.ts';
-import { formValues, sandboxPanels } from '../sandbox-view.ts';
+import { formValues, sandboxPanels, sandboxPanelsHtml } from '../sandbox-view.ts';
 import type { Render } from '../views.ts';
 import type { Exchange } from '../exchange.ts';
 
@@ -34,7 +34,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render, misse
 
   const page: RequestHandler = (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('sandbox', panels(res.locals.sandbox as Sandbox)));
+    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox as Sandbox) }));
   };
 
   const createAndRedirect: RequestHandler = async (_req, res) => {
@@ -53,7 +53,7 @@ export function sandboxHandlers(registry: SandboxRegistry, render: Render, misse
     } catch (err) {
       if (!(err instanceof OptionsError)) throw err;
       const form: FormState = { values: { ...formValues(sandbox.options), ...body }, error: { field: err.field, message: err.message } };
-      res.status(400).send(render(htmx ? 'partials/options-fragment' : 'sandbox', panels(sandbox, form)));
+      res.status(400).send(htmx ? render('partials/options-fragment', panels(sandbox, form)) : render('sandbox', { panelsHtml: render('partials/sandbox-panels', panels(sandbox, form)) }));
       return;
     }
     if (htmx) res.setHeader('HX-Trigger', 'sandbox-options').send(render('partials/options-fragment', panels(sandbox)));
