@@ -167,11 +167,17 @@ class StatementPool {
     this.busy++;
     try {
       const statement = this.idle.get(sql)?.pop() ?? (await this.prepare(sql));
+      let result: T;
       try {
-        return await use(statement);
-      } finally {
-        await this.release(sql, statement);
+        result = await use(statement);
+      } catch (err) {
+        // node-sqlite3 does not reset a statement that failed; one stopped by SQLITE_BUSY stays
+        // active, and pooled it would keep this connection's later writes in an open transaction.
+        await finalize(statement);
+        throw err;
       }
+      await this.release(sql, statement);
+      return result;
     } finally {
       if (--this.busy === 0) for (const wake of this.whenIdle.splice(0)) wake();
     }

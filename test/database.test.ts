@@ -87,6 +87,21 @@ describe('database', () => {
     assert.match((await late)?.message ?? 'answered', /closed/);
   });
 
+  it('a write that failed on a lock leaves nothing open: the next writes commit, and another connection sees them', async () => {
+    const path = 'locked.sqlite';
+    await withDatabase(path, async (first) => {
+      await withDatabase(path, async (other) => {
+        await other.run('BEGIN IMMEDIATE');
+        await assert.rejects(first.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', ['blocked', '{}']), /SQLITE_BUSY/);
+        await other.run('COMMIT');
+        await first.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', ['after', '{}']);
+        // Committed: the other connection sees it and can write itself.
+        assert.deepEqual(await other.all('SELECT id FROM sandboxes'), [{ id: 'after' }]);
+        await other.run('UPDATE sandboxes SET updated_at = 1 WHERE id = ?', ['after']);
+      });
+    }, 50);
+  });
+
   it('a read leaves no snapshot open: this connection can write after another one has', async () => {
     const path = 'two-writers.sqlite';
     // No busy timeout and so no waiting: a held snapshot would fail at once (and the retry of
