@@ -145,10 +145,13 @@ export class SandboxRegistry {
 
   /** Stores the new options first, then swaps in a middleware built from them. */
   async updateOptions(sandbox: Sandbox, options: SandboxOptions): Promise<void> {
-    // Strictly increasing, so another process notices even two changes within one millisecond.
-    const updatedAt = Math.max(Date.now(), sandbox.builtFrom + 1);
-    await this.db.run('UPDATE sandboxes SET options = ?, updated_at = ? WHERE id = ?', [JSON.stringify(options), updatedAt, sandbox.id]);
-    this.swapMiddleware(sandbox, options, updatedAt);
+    // Strictly increasing in the row itself, whichever process wrote last, so another process
+    // notices even two changes within one millisecond.
+    const [row] = await this.db.all<{ updated_at: number }>(
+      'UPDATE sandboxes SET options = ?, updated_at = max(updated_at + 1, ?) WHERE id = ? RETURNING updated_at',
+      [JSON.stringify(options), Date.now(), sandbox.id],
+    );
+    this.swapMiddleware(sandbox, options, row?.updated_at ?? Math.max(Date.now(), sandbox.builtFrom + 1));
   }
 
   /**
@@ -189,13 +192,15 @@ export class SandboxRegistry {
    */
   private async recheck(sandbox: Sandbox): Promise<Sandbox | null> {
     sandbox.checkedAt = Date.now();
+    const before = sandbox.builtFrom;
     const row = await this.db.get<{ options: string; updated_at: number }>('SELECT options, updated_at FROM sandboxes WHERE id = ?', [sandbox.id]);
     if (!row) {
       this.live.delete(sandbox.id);
       return null;
     }
-    // Only newer: this process may have changed the options while the row was being read.
-    if (row.updated_at > sandbox.builtFrom) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
+    // A different row is another process's change, unless this process changed the options
+    // itself while the row was being read (then its own change is the newer one).
+    if (row.updated_at !== before && sandbox.builtFrom === before) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
     return sandbox;
   }
 

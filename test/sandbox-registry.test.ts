@@ -75,6 +75,30 @@ describe('SandboxRegistry and other processes', () => {
     assert.equal((await registry.find(sandbox.id))?.options.name, 'mine');
   });
 
+  it('adopts another process\'s change even when its row\'s time is behind this process\'s', async () => {
+    const registry = new SandboxRegistry(db, { recheckOptionsMs: 50 });
+    const sandbox = await registry.create(articleOptions);
+    // Another process whose clock is behind (or that wrote in the same millisecond).
+    await otherProcess.run('UPDATE sandboxes SET options = ?, updated_at = updated_at - 5 WHERE id = ?', [JSON.stringify({ ...articleOptions, name: 'behind' }), sandbox.id]);
+    await sleep(70);
+    assert.equal((await registry.find(sandbox.id))?.options.name, 'behind');
+  });
+
+  it('options changed through two processes in turn keep a row time that only grows', async () => {
+    const here = new SandboxRegistry(db, { recheckOptionsMs: 10_000 });
+    const there = new SandboxRegistry(otherProcess, { recheckOptionsMs: 10_000 });
+    const sandbox = await here.create(articleOptions);
+    const elsewhere = (await there.find(sandbox.id))!;
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await here.updateOptions(sandbox, { ...articleOptions, name: `here${i}` });
+      await there.updateOptions(elsewhere, { ...articleOptions, name: `there${i}` });
+      times.push(sandbox.builtFrom, elsewhere.builtFrom);
+    }
+    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.equal(new Set(times).size, times.length, 'no two changes share a time');
+  });
+
   it('a sandbox deleted elsewhere is gone once the interval has passed', async () => {
     const registry = new SandboxRegistry(db, { recheckOptionsMs: 50 });
     const sandbox = await registry.create(articleOptions);
