@@ -47,8 +47,9 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.set('case sensitive routing', true);
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  // Every page and answer is dynamic and sent with Cache-Control: no-store, so an ETag (a SHA-1
-  // of each body) would never be used. Static files keep theirs (express.static makes its own).
+  // Pages and answers are dynamic, nearly all sent with Cache-Control: no-store: an ETag (a
+  // SHA-1 of every body) would buy a 304 for the start page only. Static files keep theirs
+  // (express.static makes its own).
   app.set('etag', false);
 
   // Middleware

@@ -36,7 +36,8 @@ export function rateLimits(limits: Limits) {
 
 /** Counts hits per key in a fixed window; the whole window's counts are dropped when it ends. */
 export class FixedWindowCounter {
-  private windowStart = Date.now();
+  // A monotonic clock: a wall clock stepping back would hold a window open for as long.
+  private windowStart = performance.now();
   private readonly hits = new Map<string, number>();
 
   constructor(
@@ -46,7 +47,7 @@ export class FixedWindowCounter {
 
   /** Counts one hit; over the limit, answers how many seconds until the window ends (else null). */
   hit(key: string): number | null {
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
       this.hits.clear();
