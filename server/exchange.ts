@@ -133,7 +133,7 @@ export function exchangeHandlers(
       state.error = err instanceof Error ? err.message : String(err);
       if (err instanceof HttpError) state.errorStatus = err.status;
     }
-    finish(req, res, state);
+    finish(res, state);
   };
 
   /** A store that fails while loading the session is lesson material too: record it, answer 503. */
@@ -144,14 +144,14 @@ export function exchangeHandlers(
       return;
     }
     state.error = `the session store failed while loading the session: ${err instanceof Error ? err.message : String(err)}`;
-    finish(req, res, state);
+    finish(res, state);
   };
 
   return [begin, runSessionMiddleware, remember, perform, storeFailed] as RequestHandler[];
 }
 
 /** Ends the request through express-session's res.end, which saves, then lets the exchange be written. */
-function finish(req: Request, res: Response, state: ExchangeState): void {
+function finish(res: Response, state: ExchangeState): void {
   const format = state.format;
   if (state.error) res.status(state.errorStatus);
   res.setHeader('Cache-Control', 'no-store');

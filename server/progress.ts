@@ -42,18 +42,6 @@ export class ProgressStore {
     return this.lessons.get(lessonKey(learnerId, lesson), () => this.readLesson(learnerId, lesson));
   }
 
-  /** Runs a write to a learner's progress with the cache invalidated on both sides of it. */
-  private async writing<T>(learnerId: string, lesson: string | null, write: () => Promise<T>): Promise<T> {
-    // A write to all of a learner's lessons (a reset) is rare: forgetting every cached lesson is simplest.
-    const key = lesson === null ? undefined : lessonKey(learnerId, lesson);
-    this.lessons.invalidate(key);
-    try {
-      return await write();
-    } finally {
-      this.lessons.invalidate(key);
-    }
-  }
-
   private async readLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
     const row = await this.db.get<{ sandbox_id: string | null; solved: string; hints: string; reset_at: number | null }>(
       `SELECT
@@ -94,7 +82,7 @@ export class ProgressStore {
    * `stale` (a sandbox that no longer exists). Returns the lesson's sandbox id after the race.
    */
   async claimSandbox(learnerId: string, lesson: string, sandboxId: string, stale: string | null): Promise<string> {
-    await this.writing(learnerId, lesson, () =>
+    await this.lessons.writing(lessonKey(learnerId, lesson), () =>
       stale
         ? this.db.run('UPDATE lesson_sandboxes SET sandbox_id = ? WHERE learner_id = ? AND lesson = ? AND sandbox_id = ?', [sandboxId, learnerId, lesson, stale])
         : this.db.run('INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, sandboxId]),
@@ -105,7 +93,7 @@ export class ProgressStore {
 
   /** Returns whether the task was newly solved. */
   async markSolved(learnerId: string, lesson: string, task: string): Promise<boolean> {
-    const { changes } = await this.writing(learnerId, lesson, () =>
+    const { changes } = await this.lessons.writing(lessonKey(learnerId, lesson), () =>
       this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]),
     );
     return changes > 0;
@@ -113,7 +101,7 @@ export class ProgressStore {
 
   /** Records that hints up to `count` have been shown; never lowers the count. */
   async showHints(learnerId: string, lesson: string, task: string, count: number): Promise<void> {
-    await this.writing(learnerId, lesson, () =>
+    await this.lessons.writing(lessonKey(learnerId, lesson), () =>
       this.db.run(
         `INSERT INTO hints_shown (learner_id, lesson, task, count) VALUES (?, ?, ?, ?)
          ON CONFLICT (learner_id, lesson, task) DO UPDATE SET count = max(count, excluded.count)`,
@@ -127,7 +115,8 @@ export class ProgressStore {
    * lost, but what was done in them before now no longer solves a task.
    */
   async reset(learnerId: string): Promise<void> {
-    await this.writing(learnerId, null, async () => {
+    // A reset touches all of a learner's lessons, and is rare: forgetting every cached lesson is simplest.
+    await this.lessons.writing(undefined, async () => {
       await this.db.run('DELETE FROM solved_tasks WHERE learner_id = ?', [learnerId]);
       await this.db.run('DELETE FROM hints_shown WHERE learner_id = ?', [learnerId]);
       await this.db.run(

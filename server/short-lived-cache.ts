@@ -39,6 +39,16 @@ export class ShortLivedCache<V> {
     return this.readAndKeep(key, read);
   }
 
+  /** Runs a write to what `key` caches (or, without a key, everything), invalidating on both sides. */
+  async writing<T>(key: string | undefined, write: () => Promise<T>): Promise<T> {
+    this.invalidate(key);
+    try {
+      return await write();
+    } finally {
+      this.invalidate(key);
+    }
+  }
+
   /** Call before and after writing what `key` caches (or, without a key, everything). */
   invalidate(key?: string): void {
     // A read that started before and ends after this must not be kept: it may have missed the write.

@@ -47,16 +47,6 @@ export class SqliteSessionStore extends session.Store {
     this.cache = new ShortLivedCache(cacheMs);
   }
 
-  /** Runs a write to one session (or, without an id, all) with the cache invalidated on both sides. */
-  private async writing<T>(sid: string | undefined, write: () => Promise<T>): Promise<T> {
-    this.cache.invalidate(sid);
-    try {
-      return await write();
-    } finally {
-      this.cache.invalidate(sid);
-    }
-  }
-
   private noteWrite(sid: string): void {
     if (this.touchAfterMs === 0) return;
     if (this.lastWritten.size >= 10_000) this.lastWritten.clear();
@@ -72,7 +62,7 @@ export class SqliteSessionStore extends session.Store {
       if (!row) return null;
       if (row.expires_at <= Date.now()) {
         // Like MemoryStore: an expired session is removed when it is read.
-        await this.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]));
+        await this.cache.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]));
         return null;
       }
       return JSON.parse(row.sess) as SessionData;
@@ -89,7 +79,7 @@ export class SqliteSessionStore extends session.Store {
          RETURNING sess`,
         [this.namespace, sid, JSON.stringify(sess), expiresAt(sess)],
       );
-    settle(() => this.writing(sid, write).then(heldAfter), callback);
+    settle(() => this.cache.writing(sid, write).then(heldAfter), callback);
   }
 
   /**
@@ -113,11 +103,11 @@ export class SqliteSessionStore extends session.Store {
          RETURNING sess`,
         [JSON.stringify(sess.cookie), expiresAt(sess), this.namespace, sid],
       );
-    settle(() => this.writing(sid, write).then(heldAfter), callback);
+    settle(() => this.cache.writing(sid, write).then(heldAfter), callback);
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    settle(async () => void (await this.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]))), callback);
+    settle(async () => void (await this.cache.writing(sid, () => this.db.run('DELETE FROM sessions WHERE namespace = ? AND sid = ?', [this.namespace, sid]))), callback);
   }
 
   override all(callback: Callback<Record<string, SessionData>>): void {
@@ -143,7 +133,7 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override clear(callback?: Callback): void {
-    settle(async () => void (await this.writing(undefined, () => this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace]))), callback);
+    settle(async () => void (await this.cache.writing(undefined, () => this.db.run('DELETE FROM sessions WHERE namespace = ?', [this.namespace]))), callback);
   }
 
   /** The stored session exactly as held, for the inspector: no expiry check, no side effect. */
