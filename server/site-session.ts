@@ -1,23 +1,28 @@
-// The lab's own session (learner progress, later), configured the way the lessons recommend:
-// a non-default name, HttpOnly, Secure over HTTPS, SameSite=Lax, an idle timeout that rolls, a
+// The lab's own session (learner progress), configured the way the lessons recommend: a
+// non-default name, HttpOnly, Secure over HTTPS, SameSite=Lax, an idle timeout that rolls, a
 // server-side store, and no cookie until there is something to keep.
+import { randomBytes } from 'node:crypto';
 import session from 'express-session';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Config } from './config.ts';
 import type { Database } from './database.ts';
 import { SITE_COOKIE_NAME } from './sandbox-options.ts';
 import { SqliteSessionStore } from './sqlite-session-store.ts';
 
-/** Idle timeout: progress in a course is worth keeping for weeks, and rolling renews it on use. */
+/** Idle timeout: progress in a course is worth keeping for weeks, and it is renewed on use. */
 const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
+/** How often a learner's browser is sent a fresh Expires (see renewCookieDaily). */
+export const COOKIE_RENEWAL_MS = 24 * 60 * 60 * 1000;
 
-export function siteSession(db: Database, config: Config): RequestHandler {
-  return session({
+/** The session middleware, then the daily renewal of its cookie. */
+export function siteSession(db: Database, config: Config): RequestHandler[] {
+  const middleware = session({
     name: SITE_COOKIE_NAME,
     secret: config.siteSessionSecret,
-    // Expiry rolls with each visit; writing it once a minute is plenty for a 30-day timeout.
-    // A page and the task refreshes after it read the session within a second: keep it that long
-    // (another process on the same database may change it; within a second is as fresh as we need).
+    // The store's expiry slides with each visit; writing it once a minute is plenty for a 30-day
+    // timeout. A page and the task refreshes after it read the session within a second: keep it
+    // that long (another process on the same database may change it; within a second is as fresh
+    // as we need).
     store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000, cacheMs: 1000 }),
     cookie: {
       path: '/',
@@ -29,13 +34,38 @@ export function siteSession(db: Database, config: Config): RequestHandler {
     },
     resave: false,
     saveUninitialized: false,
-    rolling: true,
+    // Not rolling: see renewCookieDaily.
+    rolling: false,
   });
+  return [middleware, renewCookieDaily];
+}
+
+/**
+ * Keeps the idle timeout rolling without re-sending the cookie on every answer. `rolling: true`
+ * would sign and send a Set-Cookie with every answer: about a tenth of a lesson page's server
+ * time under load. With rolling off, express-session sends the cookie when the session changes
+ * (its shouldSetCookie: `cookie.expires != null && isModified(session)`): changing the session once
+ * a day renews the browser's Expires, so the cookie lasts 29 to 30 days after the last visit.
+ */
+const renewCookieDaily: RequestHandler = (req, _res, next) => {
+  const { session } = req;
+  if (session.learnerId !== undefined && !(Date.now() - (session.cookieSentAt ?? 0) < COOKIE_RENEWAL_MS)) session.cookieSentAt = Date.now();
+  next();
+};
+
+/** Gives a new learner an id: the first thing the site session keeps, so its cookie goes out with this answer. */
+export function startLearner(req: Request): string {
+  const learnerId = randomBytes(16).toString('base64url');
+  req.session.learnerId = learnerId;
+  req.session.cookieSentAt = Date.now();
+  return learnerId;
 }
 
 declare module 'express-session' {
   interface SessionData {
     /** Set when a learner first opens a lesson; their progress is stored under it. */
     learnerId: string;
+    /** When express-session last sent the cookie with a fresh Expires (ms since the epoch). */
+    cookieSentAt: number;
   }
 }

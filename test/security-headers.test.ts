@@ -1,11 +1,12 @@
 // Security headers on every kind of answer (pages, error pages, JSON, htmx fragments, redirects,
 // static files), pages that need no inline code, and the site's own session cookie set the way
 // the lessons recommend.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { CookieClient } from './helpers.ts';
 import { createSandboxWith, send, sendJson, startCustomLab, type Answer, type CustomLab } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
+import { COOKIE_RENEWAL_MS } from '../server/site-session.ts';
 
 let lab: CustomLab;
 let log: ErrorLog;
@@ -163,6 +164,38 @@ describe('the site\'s own session cookie', () => {
     assert.equal(attr.has('domain'), false, 'host-only: no Domain');
     // Over plain local HTTP, secure:'auto' leaves Secure off (it would be dropped by the browser otherwise).
     assert.equal(attr.has('secure'), false);
+  });
+
+  it('renews its Expires once a day, not on every answer, and keeps the same session', async () => {
+    const lesson = course()[0]!;
+    const siteCookie = (answer: Answer) => answer.headers.getSetCookie().find((c) => c.startsWith('cookielab.sid='));
+    const expiresIn = (cookie: string) => (Date.parse(/;\s*Expires=([^;]+)/i.exec(cookie)![1]!) - Date.now()) / 86_400_000;
+    const first = siteCookie(await send(lab.baseUrl, `/lessons/${lesson.slug}`, { headers: { accept: 'text/html' } }));
+    assert.ok(first, 'the first lesson visit sets the cookie');
+    const pair = first.split(';')[0]!;
+    const visit = async (path: string) => {
+      const answer = await send(lab.baseUrl, path, { headers: { accept: 'text/html', cookie: pair } });
+      assert.equal(answer.status, 200, path);
+      return siteCookie(answer);
+    };
+    for (const path of [`/lessons/${lesson.slug}`, '/lessons', '/progress', `/lessons/${lesson.slug}`]) {
+      assert.equal(await visit(path), undefined, `${path} re-sent a cookie the browser already has`);
+    }
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    try {
+      mock.timers.tick(COOKIE_RENEWAL_MS - 60_000);
+      assert.equal(await visit('/lessons'), undefined, 'renewed before a day had passed');
+      mock.timers.tick(120_000);
+      const renewed = await visit('/lessons');
+      assert.ok(renewed, 'not renewed after a day');
+      assert.equal(renewed.split(';')[0], pair, 'the same signed session id: the learner keeps their session');
+      const days = expiresIn(renewed);
+      assert.ok(days > 29.99 && days <= 30.01, `the renewed Expires is ${days.toFixed(2)} days out`);
+      assert.match(renewed, /;\s*HttpOnly/i);
+      assert.equal(await visit(`/lessons/${lesson.slug}`), undefined, 'renewed twice in a day');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('carries Secure in production behind a TLS proxy', async () => {

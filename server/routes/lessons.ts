@@ -1,6 +1,5 @@
 // Lesson handlers: the course list, lesson pages with their sandbox, task checks, hints, and the
 // learner's progress (reset, export, import).
-import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http-error.ts';
 import type { Lesson, Task } from '../lessons/schema.ts';
@@ -9,6 +8,7 @@ import { ProgressError, type LessonProgress, type ProgressStore } from '../progr
 import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
 import type { Render } from '../views.ts';
 import { sandboxPanelsHtml } from '../sandbox-view.ts';
+import { startLearner } from '../site-session.ts';
 
 export interface TaskState {
   task: Task;
@@ -169,8 +169,6 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
 /** The learner's id from the site session; with `create`, a new one (which makes the session save). */
 function learnerId(req: Request, create: boolean): string | null {
   if (req.session.learnerId) return req.session.learnerId;
-  if (!create) return null;
-  req.session.learnerId = randomBytes(16).toString('base64url');
-  return req.session.learnerId;
+  return create ? startLearner(req) : null;
 }
 
