@@ -43,8 +43,10 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const sandbox = sandboxes.load;
   const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
 
-  // Config: ids are case-sensitive and express-session compares raw paths, so routing must too.
+  // Config: ids are case-sensitive and express-session compares raw paths, so routing must too
+  // (the app's setting, and each router's own option).
   app.set('case sensitive routing', true);
+  const router = () => express.Router({ caseSensitive: true });
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Pages and answers are dynamic, nearly all sent with Cache-Control: no-store: an ETag (a
@@ -55,15 +57,19 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   // Middleware
   app.use(securityHeaders(config.production));
   // Our own origin serves everything a page needs (classrooms can be offline), compressed.
-  app.use('/static', compression());
-  app.use('/static/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
-  app.use('/static', express.static(join(root, 'public'), { maxAge: '1h' }));
+  const assets = router();
+  assets.use(compression());
+  assets.use('/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
+  assets.use(express.static(join(root, 'public'), { maxAge: '1h' }));
+  app.use('/static', assets);
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.use(express.json({ limit: '10kb' }));
   app.use(express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 }));
   const site = siteSession(db, config);
 
-  // Routes
+  // Routes, grouped on their first path segment: a request walks past only its own group's
+  // routes (each route walked past costs it a few microseconds: under a classroom's load, seven
+  // per cent of a lesson page when all of them were in one list).
   app.get('/healthz', async (_req, res) => {
     await db.get('SELECT 1');
     res.setHeader('Cache-Control', 'no-store');
@@ -71,36 +77,45 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   });
   app.get('/', (_req, res) => res.send(render('index')));
   app.get('/lab', limits.createSandbox, sandboxes.createAndRedirect);
-  app.get('/sandbox/:id', sandbox, sandboxes.page);
-  app.post('/sandbox/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
-  app.get('/sandbox/:id/frame', sandbox, sandboxes.frame);
-  app.post('/sandbox/:id/probe', sandbox, limits.sandboxRequests, sandboxes.probe);
-  app.post('/sandbox/:id/restart', sandbox, limits.sandboxRequests, sandboxes.restart);
 
+  const sandboxRoutes = router();
+  sandboxRoutes.get('/:id', sandbox, sandboxes.page);
+  sandboxRoutes.post('/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
+  sandboxRoutes.get('/:id/frame', sandbox, sandboxes.frame);
+  sandboxRoutes.post('/:id/probe', sandbox, limits.sandboxRequests, sandboxes.probe);
+  sandboxRoutes.post('/:id/restart', sandbox, limits.sandboxRequests, sandboxes.restart);
   // Sandbox requests: answered by the sandbox's own express-session middleware, never the site's.
   // Input is checked first, so a rejected request never reaches the session.
-  app.get('/sandbox/:id/visit', sandbox, limits.sandboxRequests, exchange('visit'));
-  app.post('/sandbox/:id/write', readWriteInput, sandbox, limits.sandboxRequests, exchange('write'));
-  app.get('/sandbox/:id/slow', readSlowInput, sandbox, limits.sandboxRequests, exchange('slow'));
-  app.post('/sandbox/:id/regenerate', sandbox, limits.sandboxRequests, exchange('regenerate'));
-  app.post('/sandbox/:id/destroy', sandbox, limits.sandboxRequests, exchange('destroy'));
-  app.post('/sandbox/:id/unset', sandbox, limits.sandboxRequests, exchange('unset'));
+  sandboxRoutes.get('/:id/visit', sandbox, limits.sandboxRequests, exchange('visit'));
+  sandboxRoutes.post('/:id/write', readWriteInput, sandbox, limits.sandboxRequests, exchange('write'));
+  sandboxRoutes.get('/:id/slow', readSlowInput, sandbox, limits.sandboxRequests, exchange('slow'));
+  sandboxRoutes.post('/:id/regenerate', sandbox, limits.sandboxRequests, exchange('regenerate'));
+  sandboxRoutes.post('/:id/destroy', sandbox, limits.sandboxRequests, exchange('destroy'));
+  sandboxRoutes.post('/:id/unset', sandbox, limits.sandboxRequests, exchange('unset'));
+  app.use('/sandbox', sandboxRoutes);
 
-  app.get('/lessons', site, lessons.list);
+  const lessonRoutes = router();
+  lessonRoutes.get('/', site, lessons.list);
   // A first visit creates a learner and a sandbox: limited like /lab; returning learners are not.
   const firstVisitLimit: RequestHandler = (req, res, next) => (req.session.learnerId ? next() : limits.createSandbox(req, res, next));
-  app.get('/lessons/:slug', site, lessons.load, firstVisitLimit, lessons.page);
-  app.get('/lessons/:slug/tasks', site, lessons.load, lessons.tasks);
-  app.post('/lessons/:slug/tasks/:task/hints', site, lessons.load, lessons.hint);
-  app.get('/progress', site, lessons.progressPage);
-  app.get('/progress/export', site, lessons.exportProgress);
-  app.post('/progress/import', site, lessons.importProgress);
-  app.post('/progress/reset', site, lessons.resetProgress);
+  lessonRoutes.get('/:slug', site, lessons.load, firstVisitLimit, lessons.page);
+  lessonRoutes.get('/:slug/tasks', site, lessons.load, lessons.tasks);
+  lessonRoutes.post('/:slug/tasks/:task/hints', site, lessons.load, lessons.hint);
+  app.use('/lessons', lessonRoutes);
 
-  app.post('/api/sandboxes', limits.createSandbox, sandboxes.create);
-  app.get('/api/sandboxes/:id/options', sandbox, sandboxes.showOptions);
-  app.put('/api/sandboxes/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateOptions);
-  app.get('/api/sandboxes/:id/exchanges', sandbox, sandboxes.listExchanges);
+  const progressRoutes = router();
+  progressRoutes.get('/', site, lessons.progressPage);
+  progressRoutes.get('/export', site, lessons.exportProgress);
+  progressRoutes.post('/import', site, lessons.importProgress);
+  progressRoutes.post('/reset', site, lessons.resetProgress);
+  app.use('/progress', progressRoutes);
+
+  const apiRoutes = router();
+  apiRoutes.post('/', limits.createSandbox, sandboxes.create);
+  apiRoutes.get('/:id/options', sandbox, sandboxes.showOptions);
+  apiRoutes.put('/:id/options', sandbox, limits.sandboxRequests, sandboxes.updateOptions);
+  apiRoutes.get('/:id/exchanges', sandbox, sandboxes.listExchanges);
+  app.use('/api/sandboxes', apiRoutes);
 
   // Error handlers
   app.use(notFound);
