@@ -1,5 +1,5 @@
 // The registry's view of a sandbox's options when another process shares the database: it looks
-// again at most every recheck interval (in the background past half of it), never serves options
+// again at most every recheck interval (in the background past three quarters of it), never serves options
 // older than the interval, and a look that raced with this process's own change never undoes it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,12 +31,16 @@ async function changeElsewhere(id: string, name: string): Promise<void> {
 }
 
 describe('SandboxRegistry and other processes', () => {
-  it('picks up another process\'s change in the background past half the interval, and serves it next', async () => {
-    const registry = new SandboxRegistry(db, { recheckOptionsMs: 100 });
+  it('picks up another process\'s change in the background past three quarters of the interval, and serves it next', async () => {
+    const registry = new SandboxRegistry(db, { recheckOptionsMs: 200 });
     const sandbox = await registry.create(articleOptions);
     await changeElsewhere(sandbox.id, 'elsewhere');
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'fresh: no query');
-    await sleep(60);
+    await sleep(110);
+    await registry.find(sandbox.id);
+    await sleep(15);
+    assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'looked again at about half the interval');
+    await sleep(35);
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'served at once while it looks');
     await sleep(20);
     assert.equal((await registry.find(sandbox.id))?.options.name, 'elsewhere');
@@ -61,9 +65,9 @@ describe('SandboxRegistry and other processes', () => {
         return row as never;
       },
     };
-    const registry = new SandboxRegistry(slowReads, { recheckOptionsMs: 100 });
+    const registry = new SandboxRegistry(slowReads, { recheckOptionsMs: 200 });
     const sandbox = await registry.create(articleOptions);
-    await sleep(60);
+    await sleep(160);
     let release!: () => void;
     gate = new Promise((resolve) => (release = resolve));
     await registry.find(sandbox.id); // starts a background look, which reads the old row and waits

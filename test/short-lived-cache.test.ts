@@ -99,11 +99,21 @@ describe('ShortLivedCache', () => {
     assert.equal(db.state.reads, 4, 'the oldest was dropped');
   });
 
-  describe('past half its life', () => {
-    it('serves the entry and reads again in the background; the next get has the new value', async () => {
-      const cache = new ShortLivedCache<string>(100);
+  describe('past three quarters of its life', () => {
+    it('before then, serves the entry without reading at all', async () => {
+      const cache = new ShortLivedCache<string>(200);
       await cache.get('k', async () => 'a');
-      await sleep(60);
+      await sleep(120);
+      let reads = 0;
+      assert.equal(await cache.get('k', async () => (reads++, 'b')), 'a');
+      await sleep(1);
+      assert.equal(reads, 0, 'read again at three fifths of its life');
+    });
+
+    it('serves the entry and reads again in the background; the next get has the new value', async () => {
+      const cache = new ShortLivedCache<string>(200);
+      await cache.get('k', async () => 'a');
+      await sleep(160);
       let reads = 0;
       let release!: () => void;
       const slowRead = async () => {
@@ -120,19 +130,19 @@ describe('ShortLivedCache', () => {
     });
 
     it('never serves an entry older than its lifetime, even while a background read is slow', async () => {
-      const cache = new ShortLivedCache<string>(60);
+      const cache = new ShortLivedCache<string>(120);
       await cache.get('k', async () => 'a');
-      await sleep(40);
+      await sleep(95);
       // The background read never finishes.
       assert.equal(await cache.get('k', () => new Promise<string>(() => {})), 'a');
-      await sleep(30);
+      await sleep(35);
       assert.equal(await cache.get('k', async () => 'fresh'), 'fresh');
     });
 
     it('a background read that overlapped a write is not kept', async () => {
-      const cache = new ShortLivedCache<string>(100);
+      const cache = new ShortLivedCache<string>(200);
       await cache.get('k', async () => 'a');
-      await sleep(60);
+      await sleep(160);
       let release!: () => void;
       await cache.get('k', async () => {
         await new Promise<void>((resolve) => (release = resolve));
@@ -145,9 +155,9 @@ describe('ShortLivedCache', () => {
     });
 
     it('a failed background read changes nothing; once the entry is too old, the error reaches the caller', async () => {
-      const cache = new ShortLivedCache<string>(60);
+      const cache = new ShortLivedCache<string>(120);
       await cache.get('k', async () => 'a');
-      await sleep(40);
+      await sleep(95);
       const failing = async (): Promise<string> => Promise.reject(new Error('disk gone'));
       assert.equal(await cache.get('k', failing), 'a');
       await sleep(5);
