@@ -70,6 +70,9 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   // Routes, grouped on their first path segment: a request walks past only its own group's
   // routes (each route walked past costs it a few microseconds: under a classroom's load, seven
   // per cent of a lesson page when all of them were in one list).
+  // A mounted router answers OPTIONS itself (200 and an Allow list) when none of its routes
+  // match. The lab serves its own origin only and needs no CORS preflight: 404, like any path.
+  app.use((req, res, next) => (req.method === 'OPTIONS' ? notFound(req, res, next) : next()));
   app.get('/healthz', async (_req, res) => {
     await db.get('SELECT 1');
     res.setHeader('Cache-Control', 'no-store');

@@ -127,8 +127,9 @@ export class SandboxRegistry {
       this.live.set(id, hit);
       const age = Date.now() - hit.checkedAt;
       if (age >= this.limits.recheckOptionsMs) return this.recheck(hit);
-      // Past three quarters of the interval, look again in the background: a learner clicking
-      // steadily never waits for this query, and options are never older than the interval.
+      // Past three quarters of the interval, look again in the background: a learner clicking at
+      // least every quarter interval never waits for this query, and options are never older
+      // than the interval.
       if (age >= this.limits.recheckOptionsMs * 0.75) {
         this.recheck(hit).catch((err: unknown) => console.error(`could not recheck sandbox ${id}:`, err));
       }

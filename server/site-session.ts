@@ -1,5 +1,5 @@
 // The lab's own session (learner progress), configured the way the lessons recommend: a
-// non-default name, HttpOnly, Secure over HTTPS, SameSite=Lax, an idle timeout that rolls, a
+// non-default name, HttpOnly, Secure over HTTPS, SameSite=Lax, an idle timeout renewed on use, a
 // server-side store, and no cookie until there is something to keep.
 import { randomBytes } from 'node:crypto';
 import session from 'express-session';

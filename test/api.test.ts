@@ -291,6 +291,15 @@ describe('the rest of the API surface', () => {
     assertApiError(await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'DELETE' }), 404);
   });
 
+  it('OPTIONS is not offered anywhere: 404, not an Allow list from a router', async () => {
+    const id = await createSandbox(lab.baseUrl);
+    for (const path of ['/api/sandboxes', `/api/sandboxes/${id}/options`, `/sandbox/${id}`, `/sandbox/${id}/visit`, '/lessons', '/progress', '/static/app.css', '/']) {
+      const res = await requestJson(lab.baseUrl, path, { method: 'OPTIONS' });
+      assert.equal(res.status, 404, `OPTIONS ${path}`);
+      assert.equal(res.headers.get('allow'), null, `OPTIONS ${path}`);
+    }
+  });
+
   it('sends no X-Powered-By and a strict Content-Security-Policy', async () => {
     const res = await fetch(`${lab.baseUrl}/healthz`);
     assert.equal(res.headers.get('x-powered-by'), null);

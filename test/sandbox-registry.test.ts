@@ -1,12 +1,12 @@
 // The registry's view of a sandbox's options when another process shares the database: it looks
 // again at most every recheck interval (in the background past three quarters of it), never serves options
 // older than the interval, and a look that raced with this process's own change never undoes it.
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as settle } from 'node:timers/promises';
 import { openDatabase, type Database } from '../server/database.ts';
 import { SandboxRegistry } from '../server/sandbox-registry.ts';
 import { articleOptions } from '../server/sandbox-options.ts';
@@ -31,18 +31,24 @@ async function changeElsewhere(id: string, name: string): Promise<void> {
 }
 
 describe('SandboxRegistry and other processes', () => {
+  // The registry's clock (Date) is moved by hand, so ages are exact on a loaded machine; database
+  // reads are real, and real timers give background looks time to finish.
+  beforeEach(() => mock.timers.enable({ apis: ['Date'], now: Date.now() }));
+  afterEach(() => mock.timers.reset());
+  const age = (ms: number) => mock.timers.tick(ms);
+
   it('picks up another process\'s change in the background past three quarters of the interval, and serves it next', async () => {
     const registry = new SandboxRegistry(db, { recheckOptionsMs: 200 });
     const sandbox = await registry.create(articleOptions);
     await changeElsewhere(sandbox.id, 'elsewhere');
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'fresh: no query');
-    await sleep(110);
+    age(140);
     await registry.find(sandbox.id);
-    await sleep(15);
-    assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'looked again at about half the interval');
-    await sleep(35);
+    await settle(100);
+    assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'looked again before three quarters of the interval');
+    age(20);
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'served at once while it looks');
-    await sleep(20);
+    await settle(100);
     assert.equal((await registry.find(sandbox.id))?.options.name, 'elsewhere');
   });
 
@@ -50,7 +56,7 @@ describe('SandboxRegistry and other processes', () => {
     const registry = new SandboxRegistry(db, { recheckOptionsMs: 50 });
     const sandbox = await registry.create(articleOptions);
     await changeElsewhere(sandbox.id, 'late');
-    await sleep(70);
+    age(70);
     assert.equal((await registry.find(sandbox.id))?.options.name, 'late');
   });
 
@@ -67,14 +73,14 @@ describe('SandboxRegistry and other processes', () => {
     };
     const registry = new SandboxRegistry(slowReads, { recheckOptionsMs: 200 });
     const sandbox = await registry.create(articleOptions);
-    await sleep(160);
+    age(160);
     let release!: () => void;
     gate = new Promise((resolve) => (release = resolve));
     await registry.find(sandbox.id); // starts a background look, which reads the old row and waits
-    await sleep(5);
+    await settle(50);
     await registry.updateOptions(sandbox, { ...articleOptions, name: 'mine' });
     release();
-    await sleep(5);
+    await settle(50);
     assert.equal(sandbox.options.name, 'mine');
     assert.equal((await registry.find(sandbox.id))?.options.name, 'mine');
   });
@@ -84,7 +90,7 @@ describe('SandboxRegistry and other processes', () => {
     const sandbox = await registry.create(articleOptions);
     // Another process whose clock is behind (or that wrote in the same millisecond).
     await otherProcess.run('UPDATE sandboxes SET options = ?, updated_at = updated_at - 5 WHERE id = ?', [JSON.stringify({ ...articleOptions, name: 'behind' }), sandbox.id]);
-    await sleep(70);
+    age(70);
     assert.equal((await registry.find(sandbox.id))?.options.name, 'behind');
   });
 
@@ -107,7 +113,7 @@ describe('SandboxRegistry and other processes', () => {
     const registry = new SandboxRegistry(db, { recheckOptionsMs: 50 });
     const sandbox = await registry.create(articleOptions);
     await otherProcess.run('DELETE FROM sandboxes WHERE id = ?', [sandbox.id]);
-    await sleep(70);
+    age(70);
     assert.equal(await registry.find(sandbox.id), null);
   });
 });

@@ -1,9 +1,15 @@
 // ShortLivedCache: what a per-process read cache must never do is serve a value older than its
 // lifetime, or keep a read that raced with this process's own write.
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as settle } from 'node:timers/promises';
 import { ShortLivedCache } from '../server/short-lived-cache.ts';
+
+// The cache's clock (Date) is moved by hand, so ages are exact on a loaded machine; promises and
+// the real timers used to let background reads finish are not mocked.
+beforeEach(() => mock.timers.enable({ apis: ['Date'], now: Date.now() }));
+afterEach(() => mock.timers.reset());
+const age = (ms: number) => mock.timers.tick(ms);
 
 /** A "database" that counts its reads and answers with its current value. */
 function source(initial: string) {
@@ -26,7 +32,7 @@ describe('ShortLivedCache', () => {
     const db = source('a');
     await cache.get('k', db.read);
     db.state.value = 'b';
-    await sleep(60);
+    age(60);
     assert.equal(await cache.get('k', db.read), 'b');
     assert.equal(db.state.reads, 2);
   });
@@ -103,17 +109,17 @@ describe('ShortLivedCache', () => {
     it('before then, serves the entry without reading at all', async () => {
       const cache = new ShortLivedCache<string>(200);
       await cache.get('k', async () => 'a');
-      await sleep(120);
+      age(120);
       let reads = 0;
       assert.equal(await cache.get('k', async () => (reads++, 'b')), 'a');
-      await sleep(1);
+      await settle(1);
       assert.equal(reads, 0, 'read again at three fifths of its life');
     });
 
     it('serves the entry and reads again in the background; the next get has the new value', async () => {
       const cache = new ShortLivedCache<string>(200);
       await cache.get('k', async () => 'a');
-      await sleep(160);
+      age(160);
       let reads = 0;
       let release!: () => void;
       const slowRead = async () => {
@@ -125,24 +131,24 @@ describe('ShortLivedCache', () => {
       assert.equal(await cache.get('k', slowRead), 'a');
       assert.equal(reads, 1, 'one background read at a time');
       release();
-      await sleep(1);
+      await settle(1);
       assert.equal(await cache.get('k', async () => 'not read'), 'b');
     });
 
     it('never serves an entry older than its lifetime, even while a background read is slow', async () => {
       const cache = new ShortLivedCache<string>(120);
       await cache.get('k', async () => 'a');
-      await sleep(95);
+      age(95);
       // The background read never finishes.
       assert.equal(await cache.get('k', () => new Promise<string>(() => {})), 'a');
-      await sleep(35);
+      age(35);
       assert.equal(await cache.get('k', async () => 'fresh'), 'fresh');
     });
 
     it('a background read that overlapped a write is not kept', async () => {
       const cache = new ShortLivedCache<string>(200);
       await cache.get('k', async () => 'a');
-      await sleep(160);
+      age(160);
       let release!: () => void;
       await cache.get('k', async () => {
         await new Promise<void>((resolve) => (release = resolve));
@@ -150,19 +156,19 @@ describe('ShortLivedCache', () => {
       });
       cache.invalidate('k');
       release();
-      await sleep(5);
+      await settle(5);
       assert.equal(await cache.get('k', async () => 'after the write'), 'after the write');
     });
 
     it('a failed background read changes nothing; once the entry is too old, the error reaches the caller', async () => {
       const cache = new ShortLivedCache<string>(120);
       await cache.get('k', async () => 'a');
-      await sleep(95);
+      age(95);
       const failing = async (): Promise<string> => Promise.reject(new Error('disk gone'));
       assert.equal(await cache.get('k', failing), 'a');
-      await sleep(5);
+      await settle(5);
       assert.equal(await cache.get('k', failing), 'a', 'still young enough, and a new background read is allowed');
-      await sleep(30);
+      age(30);
       await assert.rejects(cache.get('k', failing), /disk gone/);
     });
   });
