@@ -26,6 +26,10 @@ test.describe('lessons', () => {
         });
       }
 
+      await test.step('the lesson text, every "why" shown, stays in its column beside the sandbox', async () => {
+        await expectLessonTextInItsColumn(page);
+      });
+
       await test.step('progress is saved and shown', async () => {
         await page.goto('/lessons');
         const entry = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: lesson.title, exact: true }) });
@@ -131,3 +135,20 @@ const BUTTONS: Record<string, string> = {
   unset: 'Unset',
   restart: 'Restart the server',
 };
+
+/**
+ * Nothing in the lesson column (task cards, code, the "why" notes) is wider than the column, so none
+ * of it slides under the sandbox beside it, at the desktop width where both columns show.
+ */
+async function expectLessonTextInItsColumn(page: Page): Promise<void> {
+  const { column, sandboxLeft, overflowing } = await page.evaluate(() => {
+    const text = document.querySelector('.lesson-text')!.getBoundingClientRect();
+    const sandbox = document.querySelector('.lesson-layout .sandbox')!.getBoundingClientRect();
+    const overflowing = [...document.querySelectorAll('.lesson-text *')]
+      .filter((el) => el.getBoundingClientRect().right > text.right + 1)
+      .map((el) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className)}` : ''}: "${(el.textContent ?? '').trim().slice(0, 40)}"`);
+    return { column: text.right, sandboxLeft: sandbox.left, overflowing };
+  });
+  expect(column, 'the lesson column ends before the sandbox starts').toBeLessThanOrEqual(sandboxLeft);
+  expect(overflowing, 'wider than the lesson column').toEqual([]);
+}
