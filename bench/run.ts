@@ -2,7 +2,7 @@
 // run, and prints a table. See docs/performance.md for the targets and the last results.
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +28,9 @@ interface Row {
   p99: number;
   errors: number;
   non2xx: number;
-  baseline?: { rps: number; p99: number };
+  /** The server's CPU time (all its threads) per answered request, in µs; null where /proc is missing. */
+  cpu: number | null;
+  baseline?: { rps: number; p99: number; cpu: number | null };
 }
 
 async function main() {
@@ -59,7 +61,7 @@ async function main() {
         else await runBaseline().then(runLab);
       }
       const baselineMedian = median(theirs);
-      rows.push({ ...median(mine), what: `sandbox ${action} (${store})`, baseline: { rps: baselineMedian.rps, p99: baselineMedian.p99 } });
+      rows.push({ ...median(mine), what: `sandbox ${action} (${store})`, baseline: { rps: baselineMedian.rps, p99: baselineMedian.p99, cpu: baselineMedian.cpu } });
     }
     await stop(baseline);
   }
@@ -139,6 +141,9 @@ async function load(origin: string, action: 'visit' | 'write' | 'page', learners
     ],
   } as autocannon.Options, (err, result) => (err ? fail(err as Error) : finish(result)));
   const answered = new Set<unknown>();
+  const serverPid = urls.get(origin)?.pid;
+  let cpuAtStart: number | null = null;
+  let cpuAtStop: number | null = null;
   let steadySince = 0;
   let stoppedAt = 0;
   const latencies: number[] = [];
@@ -146,13 +151,17 @@ async function load(origin: string, action: 'visit' | 'write' | 'page', learners
     if (stoppedAt) return;
     if (!answered.has(client)) {
       answered.add(client);
-      if (answered.size === CONNECTIONS) steadySince = performance.now();
+      if (answered.size === CONNECTIONS) {
+        steadySince = performance.now();
+        cpuAtStart = cpuMs(serverPid);
+      }
       return;
     }
     if (!steadySince) return;
     latencies.push(ms);
     if (performance.now() - steadySince >= DURATION_S * 1000) {
       stoppedAt = performance.now();
+      cpuAtStop = cpuMs(serverPid);
       run.stop();
     }
   });
@@ -161,7 +170,24 @@ async function load(origin: string, action: 'visit' | 'write' | 'page', learners
   const seconds = (stoppedAt - steadySince) / 1000;
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!);
-  return { what: '', rps: latencies.length / seconds, p50: percentile(0.5), p99: percentile(0.99), errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  const cpu = cpuAtStart === null || cpuAtStop === null ? null : ((cpuAtStop - cpuAtStart) * 1000) / latencies.length;
+  return { what: '', rps: latencies.length / seconds, p50: percentile(0.5), p99: percentile(0.99), errors: result.errors + result.timeouts, non2xx: result.non2xx, cpu };
+}
+
+/**
+ * A process's CPU time so far (user + system, all threads) in ms, from Linux's /proc; null
+ * elsewhere. Steadier than throughput on a shared machine: a neighbour slowing the cores changes
+ * how long the work takes, much less how much work there is.
+ */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name: state is field 3, utime and stime are 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /** Each figure's median over the runs (errors and non-2xx answers are added up instead). */
@@ -170,6 +196,7 @@ function median(runs: Row[]): Row {
   return {
     what: '',
     rps: middle((r) => r.rps),
+    cpu: runs.some((r) => r.cpu === null) ? null : middle((r) => r.cpu!),
     p50: middle((r) => r.p50),
     p99: middle((r) => r.p99),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
@@ -178,7 +205,8 @@ function median(runs: Row[]): Row {
 }
 
 function printTable(rows: Row[]) {
-  const header = ['what', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'baseline req/s', 'baseline p99', 'throughput ratio', 'p99 ratio'];
+  const header = ['what', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU µs/req', 'baseline req/s', 'baseline p99', 'baseline CPU µs/req', 'throughput ratio', 'p99 ratio'];
+  const micros = (cpu: number | null | undefined) => (cpu == null ? '' : cpu.toFixed(0));
   const lines = rows.map((r) => [
     r.what,
     r.rps.toFixed(0),
@@ -186,8 +214,10 @@ function printTable(rows: Row[]) {
     String(r.p99),
     String(r.errors),
     String(r.non2xx),
+    micros(r.cpu),
     r.baseline ? r.baseline.rps.toFixed(0) : '',
     r.baseline ? String(r.baseline.p99) : '',
+    micros(r.baseline?.cpu),
     r.baseline ? `${(r.rps / r.baseline.rps).toFixed(2)}x` : '',
     r.baseline ? `${(r.p99 / Math.max(r.baseline.p99, 1)).toFixed(2)}x` : '',
   ]);
