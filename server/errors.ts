@@ -5,8 +5,9 @@ import { HttpError } from './http-error.ts';
 import { OptionsError } from './sandbox-options.ts';
 import type { Render } from './views.ts';
 
+/** The last route of the app and of each mounted router (whose req.path is relative to it). */
 export const notFound: RequestHandler = (req) => {
-  throw new HttpError(404, `nothing at ${req.method} ${req.path}`);
+  throw new HttpError(404, `nothing at ${req.method} ${req.originalUrl.split('?')[0]}`);
 };
 
 export function errorHandler(render: Render): ErrorRequestHandler {
