@@ -29,9 +29,10 @@ export function readRequestCookie(header: string | undefined, name: string, secr
   if (!header) return { anatomy: null, cookieId: undefined, sameNameCount: 0 };
   const parsed = cookie.parse(header);
   const decoded = Object.hasOwn(parsed, name) ? parsed[name] : undefined;
-  const sameNameCount = rawValuesNamed(header, name).length;
+  const raws = rawValuesNamed(header, name);
+  const sameNameCount = raws.length;
   if (!decoded) return { anatomy: null, cookieId: undefined, sameNameCount };
-  const anatomy = takeApart(rawValuesNamed(header, name)[0] ?? decoded, decoded, secrets);
+  const anatomy = takeApart(raws[0] ?? decoded, decoded, secrets);
   return { anatomy, cookieId: anatomy.verdict === 'valid' ? anatomy.sessionId ?? undefined : undefined, sameNameCount };
 }
 
