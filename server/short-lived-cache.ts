@@ -23,8 +23,8 @@ export class ShortLivedCache<V> {
    * The cached value if it is younger than ttlMs, otherwise what `read` returns (kept for next
    * time). Past three quarters of its life, an entry is still served but read again in the
    * background, so a learner clicking at least every quarter of ttlMs never waits for the
-   * database, and nothing served is ever older than ttlMs. (Past half its life was a third more queries under a classroom's
-   * load, and a read takes milliseconds, not a quarter of ttlMs.)
+   * database, and nothing served is ever older than ttlMs. (Past half its life was a third more
+   * queries under a classroom's load, and a read takes milliseconds, not a quarter of ttlMs.)
    */
   async get(key: string, read: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
