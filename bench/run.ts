@@ -182,7 +182,8 @@ async function load(origin: string, action: 'visit' | 'write' | 'page', learners
 function cpuMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
-    // Fields after the command name: state is field 3, utime and stime are 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    // Fields after the command name: state is field 3; utime and stime are fields 14 and 15, in
+    // clock ticks (USER_HZ, 100 on Linux).
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
