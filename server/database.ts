@@ -98,18 +98,20 @@ export async function openDatabase(path: string, { busyTimeoutMs = 8000 }: Datab
 }
 
 async function migrate(db: Database): Promise<void> {
-  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
-  const current = row?.user_version ?? 0;
-  for (let version = current; version < migrations.length; version++) {
-    await db.run('BEGIN IMMEDIATE');
-    try {
-      for (const statement of splitStatements(migrations[version]!)) await db.run(statement);
-      await db.run(`PRAGMA user_version = ${version + 1}`);
-      await db.run('COMMIT');
-    } catch (err) {
-      await db.run('ROLLBACK').catch(() => {});
-      throw err;
+  const version = async () => (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+  if ((await version()) >= migrations.length) return;
+  // Processes started together race here: take the write lock first, then read how far the file
+  // has come, so each migration runs once and a second process finds it done.
+  await db.run('BEGIN IMMEDIATE');
+  try {
+    for (let next = await version(); next < migrations.length; next++) {
+      for (const statement of splitStatements(migrations[next]!)) await db.run(statement);
+      await db.run(`PRAGMA user_version = ${next + 1}`);
     }
+    await db.run('COMMIT');
+  } catch (err) {
+    await db.run('ROLLBACK').catch(() => {});
+    throw err;
   }
 }
 

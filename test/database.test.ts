@@ -37,6 +37,22 @@ describe('database', () => {
     });
   });
 
+  it('several processes starting at once on a new file each open it, and the schema is made once', async () => {
+    // App processes started together (a process manager, or two ports) race to migrate. Each
+    // connection here is its own SQLite connection, as another process's would be.
+    const path = join(dir, 'started-together.sqlite');
+    const dbs = await Promise.all(Array.from({ length: 4 }, () => openDatabase(path)));
+    try {
+      const [first] = dbs;
+      await first!.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', ['shared', '{}', 1, 1]);
+      for (const db of dbs) assert.equal((await db.get<{ id: string }>('SELECT id FROM sandboxes'))?.id, 'shared');
+      const version = await first!.get<{ user_version: number }>('PRAGMA user_version');
+      assert.ok(version!.user_version > 0);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+
   it('get answers undefined for no row, and the first row of several', async () => {
     await withDatabase('get.sqlite', async (db) => {
       assert.equal(await db.get('SELECT id FROM sandboxes WHERE id = ?', ['none']), undefined);

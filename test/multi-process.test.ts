@@ -24,9 +24,8 @@ describe('two app processes on one database', () => {
   let b = '';
 
   before(async () => {
-    // The first process creates and migrates the file; the second opens it as it is.
-    a = await startProcess(3451);
-    b = await startProcess(3452);
+    // Started together, as a process manager would: both race to create and migrate the file.
+    [a, b] = await Promise.all([startProcess(3451), startProcess(3452)]);
   });
 
   after(async () => {
