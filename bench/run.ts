@@ -2,7 +2,7 @@
 // run, and prints a table. See docs/performance.md for the targets and the last results.
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,19 +70,32 @@ async function main() {
   // A class on the same lesson: each connection is one learner with a site session of their own.
   const readers: Learner[] = [];
   for (let i = 0; i < SESSIONS; i++) readers.push({ base: '', cookie: await siteSessionCookie(`${lab}${lessonPath}`) });
+  // The lesson page's baseline sends the bytes of this very page, as a constant (see baseline-page-app.ts).
+  const pageFile = join(dir, 'lesson-page.html');
+  writeFileSync(pageFile, await (await fetch(`${lab}${lessonPath}`, { headers: { cookie: readers[0]!.cookie } })).text());
+  const pageBaseline = await startProcess(['--import', 'tsx', 'bench/baseline-page-app.ts'], { PORT: '3303', PAGE_FILE: pageFile }, 3303);
+  const pageReaders: Learner[] = [];
+  for (let i = 0; i < SESSIONS; i++) pageReaders.push({ base: '', cookie: await siteSessionCookie(`${pageBaseline}/page`) });
   const pageSandbox = await createSandbox(lab, 'memory');
   const lessonPages: Row[] = [];
+  const baselinePages: Row[] = [];
   const sandboxPages: Row[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    lessonPages.push(await load(lab, 'page', readers, {}, lessonPath));
+    const runLab = async () => lessonPages.push(await load(lab, 'page', readers, {}, lessonPath));
+    const runBaseline = async () => baselinePages.push(await load(pageBaseline, 'page', pageReaders, {}, '/page'));
+    if (round % 2 === 0) await runLab().then(runBaseline);
+    else await runBaseline().then(runLab);
     sandboxPages.push(await load(lab, 'page', [{ base: '', cookie: '' }], {}, `/sandbox/${pageSandbox}`));
   }
-  rows.push({ ...median(lessonPages), what: `lesson page ${lessonPath}` });
+  await stop(pageBaseline);
+  const baselinePage = median(baselinePages);
+  rows.push({ ...median(lessonPages), what: `lesson page ${lessonPath}`, baseline: { rps: baselinePage.rps, p99: baselinePage.p99, cpu: baselinePage.cpu } });
   rows.push({ ...median(sandboxPages), what: 'sandbox page' });
   const pageLoad = await runToEnd(['--import', 'tsx', 'bench/page-load.ts', `${lab}${lessonPath}`], {});
   await stop(lab);
 
   printTable(rows);
+  console.log("The lesson page's baseline: the same page's bytes as a constant, from Express and an express-session configured like the lab's own (bench/baseline-page-app.ts).\n");
   console.log(pageLoad.trim(), '\n');
   await measureIdleSandboxes();
   await measureStartup();
