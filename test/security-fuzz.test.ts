@@ -172,7 +172,9 @@ describe('fuzz: option sets', () => {
       }),
       300,
     );
-    assert.ok(accepted > runs(300) / 10, `too few option sets were valid (${accepted}): the generator is off`);
+    // About 15% are valid (25 to 53 of 250 in our runs): a floor far below that catches a
+    // generator gone wrong without failing on an unlucky seed.
+    assert.ok(accepted > runs(300) / 25, `too few option sets were valid (${accepted}): the generator is off`);
     await stillFine();
   });
 
@@ -199,7 +201,7 @@ describe('fuzz: option sets', () => {
       }),
       250,
     );
-    assert.ok(accepted > runs(250) / 10, `too few option sets were valid (${accepted})`);
+    assert.ok(accepted > runs(250) / 25, `too few option sets were valid (${accepted}): the generator is off`);
     await stillFine();
   });
 
