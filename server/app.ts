@@ -38,7 +38,8 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const registry = new SandboxRegistry(db, registryLimits);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
   const sandboxes = sandboxHandlers(registry, render, limits.guessing);
-  const lessons = lessonHandlers(lessonList, registry, new ProgressStore(db), render);
+  const progress = new ProgressStore(db);
+  const lessons = lessonHandlers(lessonList, registry, progress, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id (unknown ids are counted per address). */
   const sandbox = sandboxes.load;
   const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
@@ -126,7 +127,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.use(notFound);
   app.use(errorHandler(render) satisfies ErrorRequestHandler);
 
-  return { app, registry };
+  return { app, registry, progress };
 }
 
 /** A strict policy: our own scripts and styles only, no inline code, no eval, no framing. */

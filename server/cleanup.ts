@@ -2,6 +2,7 @@
 // sandboxes nobody has used for a long time, and the expired sessions a MemoryStore only drops
 // when they are read.
 import type { Database } from './database.ts';
+import type { ProgressStore } from './progress.ts';
 import type { SandboxRegistry } from './sandbox-registry.ts';
 
 export interface CleanupOptions {
@@ -17,13 +18,13 @@ export interface CleanupReport {
   abandonedSandboxes: number;
 }
 
-export async function cleanUp(db: Database, registry: SandboxRegistry, options: CleanupOptions, now = Date.now()): Promise<CleanupReport> {
+export async function cleanUp(db: Database, registry: SandboxRegistry, progress: ProgressStore, options: CleanupOptions, now = Date.now()): Promise<CleanupReport> {
   const expired = await db.run('DELETE FROM sessions WHERE expires_at <= ?', [now]);
   const cutoff = now - options.abandonedAfterMs;
   const abandoned = (await db.all<{ id: string }>('SELECT id FROM sandboxes WHERE last_used_at < ? AND created_at < ?', [cutoff, cutoff])).map((row) => row.id);
   for (const id of abandoned) {
     await db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
-    await db.run('DELETE FROM lesson_sandboxes WHERE sandbox_id = ?', [id]);
+    await progress.forgetSandbox(id);
     await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
   }
   registry.forget(abandoned);
@@ -37,12 +38,12 @@ export async function cleanUp(db: Database, registry: SandboxRegistry, options: 
 }
 
 /** Runs cleanUp every `everyMs`; the timer never keeps the process alive on its own. */
-export function scheduleCleanup(db: Database, registry: SandboxRegistry, options: CleanupOptions = defaultCleanup): () => void {
+export function scheduleCleanup(db: Database, registry: SandboxRegistry, progress: ProgressStore, options: CleanupOptions = defaultCleanup): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    cleanUp(db, registry, options)
+    cleanUp(db, registry, progress, options)
       .catch((err: unknown) => console.error('clean-up failed (will retry):', err))
       .finally(() => {
         running = false;

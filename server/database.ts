@@ -1,5 +1,6 @@
 // Opens the SQLite database (WAL, busy timeout), runs migrations, and offers promise helpers.
 import sqlite3 from 'sqlite3';
+import { OtherWriters } from './other-writers.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -14,6 +15,8 @@ export interface Database {
   get<T extends Row>(sql: string, params?: Params): Promise<T | undefined>;
   all<T extends Row>(sql: string, params?: Params): Promise<T[]>;
   close(): Promise<void>;
+  /** Whether another connection (another app process) has committed: what per-process caches ask. */
+  readonly otherWriters: OtherWriters;
 }
 
 /** Each entry runs once, in order; PRAGMA user_version remembers how far a database has come. */
@@ -69,9 +72,11 @@ export class DatabaseError extends Error {}
 export interface DatabaseOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /** How soon another process's commits show in this process's caches (see other-writers.ts). */
+  otherWritesWithinMs?: number;
 }
 
-export async function openDatabase(path: string, { busyTimeoutMs = 8000 }: DatabaseOptions = {}): Promise<Database> {
+export async function openDatabase(path: string, { busyTimeoutMs = 8000, otherWritesWithinMs = 1000 }: DatabaseOptions = {}): Promise<Database> {
   if (path !== ':memory:') {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -82,7 +87,7 @@ export async function openDatabase(path: string, { busyTimeoutMs = 8000 }: Datab
   const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
     const db = new sqlite3.Database(path, (err) => (err ? reject(new DatabaseError(`cannot open ${path}: ${err.message}`)) : resolve(db)));
   });
-  const db = wrap(raw, busyTimeoutMs);
+  const db = wrap(raw, busyTimeoutMs, otherWritesWithinMs);
   try {
     // Several app processes may share one file: WAL lets readers and a writer overlap, and the
     // busy timeout makes a writer wait for a lock instead of failing with SQLITE_BUSY.
@@ -213,10 +218,11 @@ function finalize(statement: sqlite3.Statement): Promise<void> {
   return new Promise((resolve) => statement.finalize(() => resolve()));
 }
 
-function wrap(db: sqlite3.Database, busyTimeoutMs: number): Database {
+function wrap(db: sqlite3.Database, busyTimeoutMs: number, otherWritesWithinMs: number): Database {
   const statements = new StatementPool(db);
   const all = <T>(sql: string, params: Params): Promise<T[]> =>
     statements.with(sql, (statement) => new Promise((resolve, reject) => statement.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))));
+  const get: Database['get'] = (sql, params = []) => retryBusy(async () => (await all<never>(sql, params))[0], busyTimeoutMs);
   return {
     run: (sql, params = []) =>
       retryBusy(
@@ -233,11 +239,12 @@ function wrap(db: sqlite3.Database, busyTimeoutMs: number): Database {
           ),
         busyTimeoutMs,
       ),
-    get: (sql, params = []) => retryBusy(async () => (await all<never>(sql, params))[0], busyTimeoutMs),
+    get,
     all: (sql, params = []) => retryBusy(() => all<never>(sql, params), busyTimeoutMs),
     close: async () => {
       await statements.finalizeAll();
       await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
     },
+    otherWriters: new OtherWriters({ get }, otherWritesWithinMs),
   };
 }

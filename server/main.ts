@@ -14,8 +14,8 @@ async function main(): Promise<void> {
   // the app compiles views/ itself, so an older build can never serve stale pages.
   const here = fileURLToPath(import.meta.url);
   const render = here.endsWith(join('dist', 'main.js')) ? ((await loadPrecompiledViews(join(dirname(here), 'views.js'))) ?? undefined) : undefined;
-  const { app, registry } = buildApp({ config, db, limits: config.limits, render });
-  const stopCleanup = scheduleCleanup(db, registry);
+  const { app, registry, progress } = buildApp({ config, db, limits: config.limits, render });
+  const stopCleanup = scheduleCleanup(db, registry, progress);
   const server = app.listen(config.port, config.host, (err?: Error) => {
     if (err) {
       console.error(`cannot listen on ${config.host}:${config.port}: ${err.message}`);

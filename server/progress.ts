@@ -2,9 +2,9 @@
 // Keyed by a learner id kept in the site's own session; stored in SQLite so it survives restarts.
 import type { Database } from './database.ts';
 import type { Lesson } from './lessons/schema.ts';
-import { ShortLivedCache } from './short-lived-cache.ts';
+import { RowCache } from './row-cache.ts';
 
-/** Shared by every request that reads it within the cache's lifetime: never changed in place. */
+/** Shared by every request that reads it while it is cached: never changed in place. */
 export interface LessonProgress {
   readonly sandboxId: string | null;
   /** Exchanges and probes from before this time (ms) no longer count: the learner reset since. */
@@ -26,15 +26,13 @@ export class ProgressError extends Error {}
 export class ProgressStore {
   /**
    * A lesson page and the task refreshes after each exchange ask for the same progress within
-   * moments. This process's writes invalidate it; another process's show within `cacheMs`.
+   * moments. This process's writes invalidate it; another process's show within a second (see
+   * other-writers.ts).
    */
-  private readonly lessons: ShortLivedCache<LessonProgress>;
+  private readonly lessons: RowCache<LessonProgress>;
 
-  constructor(
-    private readonly db: Database,
-    { cacheMs = 1000 }: { cacheMs?: number } = {},
-  ) {
-    this.lessons = new ShortLivedCache(cacheMs);
+  constructor(private readonly db: Database) {
+    this.lessons = new RowCache(db.otherWriters);
   }
 
   /** One lesson's progress in a single query: every lesson page and task refresh asks for it. */
@@ -84,11 +82,22 @@ export class ProgressStore {
   async claimSandbox(learnerId: string, lesson: string, sandboxId: string, stale: string | null): Promise<string> {
     await this.lessons.writing(lessonKey(learnerId, lesson), () =>
       stale
-        ? this.db.run('UPDATE lesson_sandboxes SET sandbox_id = ? WHERE learner_id = ? AND lesson = ? AND sandbox_id = ?', [sandboxId, learnerId, lesson, stale])
+        ? // The stale row may be gone already (the clean-up deletes abandoned sandboxes' rows).
+          this.db.run(
+            `INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?)
+             ON CONFLICT (learner_id, lesson) DO UPDATE SET sandbox_id = excluded.sandbox_id WHERE sandbox_id = ?`,
+            [learnerId, lesson, sandboxId, stale],
+          )
         : this.db.run('INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, sandboxId]),
     );
     const row = await this.db.get<{ sandbox_id: string }>('SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = ? AND lesson = ?', [learnerId, lesson]);
     return row?.sandbox_id ?? sandboxId;
+  }
+
+  /** No lesson keeps this sandbox any more (the clean-up deleted it); the learner gets a new one. */
+  async forgetSandbox(sandboxId: string): Promise<void> {
+    // Rare (a sandbox unused for weeks): forgetting every cached lesson is simplest.
+    await this.lessons.writing(undefined, () => this.db.run('DELETE FROM lesson_sandboxes WHERE sandbox_id = ?', [sandboxId]));
   }
 
   /** Returns whether the task was newly solved. */

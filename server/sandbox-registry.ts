@@ -26,9 +26,10 @@ export interface Sandbox {
   /** Newest last. */
   readonly exchanges: Exchange[];
   nextExchangeNumber: number;
-  /** The options row's updated_at this middleware was built from, and when that was last checked. */
+  /** The options row's updated_at this middleware was built from. */
   builtFrom: number;
-  checkedAt: number;
+  /** The database's OtherWriters generation the options were read or written in (-1: read them again). */
+  generation: number;
   /** When this process last recorded the sandbox's use in the database. */
   usedWrittenAt: number;
   /** What document.cookie held on the learner's page when they last looked, and when (null: never). */
@@ -50,11 +51,9 @@ export interface RegistryLimits {
   /** Live middlewares held at once. */
   liveSandboxes: number;
   exchangesPerSandbox: number;
-  /** How stale a live sandbox's options may be before the database is asked again (other processes). */
-  recheckOptionsMs: number;
 }
 
-export const defaultRegistryLimits: RegistryLimits = { liveSandboxes: 2000, exchangesPerSandbox: 20, recheckOptionsMs: 1000 };
+export const defaultRegistryLimits: RegistryLimits = { liveSandboxes: 2000, exchangesPerSandbox: 20 };
 
 export class SandboxRegistry {
   private readonly live = new Map<string, Sandbox>();
@@ -82,8 +81,9 @@ export class SandboxRegistry {
   async create(options: SandboxOptions): Promise<Sandbox> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
+    const generation = await this.db.otherWriters.generation();
     await this.db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', [id, JSON.stringify(options), now, now]);
-    return this.remember(this.build(id, options, undefined, now));
+    return this.remember(this.build(id, options, undefined, now, generation));
   }
 
   /** The sandbox, or null when no sandbox has that id. */
@@ -121,24 +121,19 @@ export class SandboxRegistry {
 
   private async lookup(id: string): Promise<Sandbox | null> {
     if (!isSandboxId(id)) return null;
+    // Another app process may have changed the options or deleted the sandbox. Whether anything
+    // changed elsewhere is one query a second for the whole process (see other-writers.ts).
+    const generation = await this.db.otherWriters.generation();
     const hit = this.live.get(id);
     if (hit) {
       this.live.delete(id);
       this.live.set(id, hit);
-      const age = Date.now() - hit.checkedAt;
-      if (age >= this.limits.recheckOptionsMs) return this.recheck(hit);
-      // Past three quarters of the interval, look again in the background: a learner clicking at
-      // least every quarter interval never waits for this query, and options are never older
-      // than the interval.
-      if (age >= this.limits.recheckOptionsMs * 0.75) {
-        this.recheck(hit).catch((err: unknown) => console.error(`could not recheck sandbox ${id}:`, err));
-      }
-      return hit;
+      return hit.generation === generation ? hit : this.recheck(hit, generation);
     }
     // Two requests for an evicted sandbox must not build two middlewares with two memory stores.
     let pending = this.loading.get(id);
     if (!pending) {
-      pending = this.loadFromDatabase(id).finally(() => this.loading.delete(id));
+      pending = this.loadFromDatabase(id, generation).finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
     }
     return pending;
@@ -179,30 +174,33 @@ export class SandboxRegistry {
     });
   }
 
-  private async loadFromDatabase(id: string): Promise<Sandbox | null> {
+  private async loadFromDatabase(id: string, generation: number): Promise<Sandbox | null> {
     const row = await this.db.get<{ options: string; updated_at: number }>('SELECT options, updated_at FROM sandboxes WHERE id = ?', [id]);
     if (!row) return null;
     // Stored options were valid when written; validating again keeps a hand-edited row from
     // reaching express-session.
-    return this.remember(this.build(id, validateOptions(JSON.parse(row.options)), undefined, row.updated_at));
+    return this.remember(this.build(id, validateOptions(JSON.parse(row.options)), undefined, row.updated_at, generation));
   }
 
-  /**
-   * Another app process on the same database may have changed the options: look at most once per
-   * recheck interval, so a sandbox request costs no extra query in the common case.
-   */
-  private async recheck(sandbox: Sandbox): Promise<Sandbox | null> {
-    sandbox.checkedAt = Date.now();
+  /** Another app process has committed something: read the options again in case it was them. */
+  private async recheck(sandbox: Sandbox, generation: number): Promise<Sandbox | null> {
+    // Requests arriving meanwhile are served what is held, as before the commit elsewhere.
+    sandbox.generation = generation;
     const before = sandbox.builtFrom;
-    const row = await this.db.get<{ options: string; updated_at: number }>('SELECT options, updated_at FROM sandboxes WHERE id = ?', [sandbox.id]);
-    if (!row) {
-      this.live.delete(sandbox.id);
-      return null;
+    try {
+      const row = await this.db.get<{ options: string; updated_at: number }>('SELECT options, updated_at FROM sandboxes WHERE id = ?', [sandbox.id]);
+      if (!row) {
+        this.live.delete(sandbox.id);
+        return null;
+      }
+      // A different row is another process's change, unless this process changed the options
+      // itself while the row was being read (then its own change is the newer one).
+      if (row.updated_at !== before && sandbox.builtFrom === before) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
+      return sandbox;
+    } catch (err) {
+      sandbox.generation = -1; // not confirmed (a failed read, or a row that is not valid options): read again next time
+      throw err;
     }
-    // A different row is another process's change, unless this process changed the options
-    // itself while the row was being read (then its own change is the newer one).
-    if (row.updated_at !== before && sandbox.builtFrom === before) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
-    return sandbox;
   }
 
   private swapMiddleware(sandbox: Sandbox, options: SandboxOptions, updatedAt: number): void {
@@ -232,7 +230,7 @@ export class SandboxRegistry {
    * express-session mutates the store it is given (connect/disconnect listeners, store.generate
    * with this middleware's cookie options), so every middleware gets a store instance of its own.
    */
-  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = this.memorySessionsOf(id), builtFrom = 0): Sandbox {
+  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = this.memorySessionsOf(id), builtFrom = 0, generation = -1): Sandbox {
     const store = options.store === 'sqlite' ? new SqliteSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
     recordStoreCalls(store);
     const path = sandboxPath(id);
@@ -246,7 +244,7 @@ export class SandboxRegistry {
       exchanges: [],
       nextExchangeNumber: 1,
       builtFrom,
-      checkedAt: Date.now(),
+      generation,
       usedWrittenAt: 0,
       probe: null,
     };

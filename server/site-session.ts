@@ -20,10 +20,9 @@ export function siteSession(db: Database, config: Config): RequestHandler[] {
     name: SITE_COOKIE_NAME,
     secret: config.siteSessionSecret,
     // The store's expiry slides with each visit; writing it once a minute is plenty for a 30-day
-    // timeout. A page and the task refreshes after it read the session within a second: keep it
-    // that long (another process on the same database may change it; within a second is as fresh
-    // as we need).
-    store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000, cacheMs: 1000 }),
+    // timeout. A page and the task refreshes after it read the same session: keep it in memory
+    // while no other process on the same database may have changed it (see other-writers.ts).
+    store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000, cached: true }),
     cookie: {
       path: '/',
       httpOnly: true,

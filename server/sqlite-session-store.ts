@@ -3,7 +3,7 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Database } from './database.ts';
-import { ShortLivedCache } from './short-lived-cache.ts';
+import { RowCache } from './row-cache.ts';
 
 type Callback<T = void> = (err: unknown, result?: T) => void;
 
@@ -18,12 +18,12 @@ export interface SqliteSessionStoreOptions {
    */
   touchAfterMs?: number;
   /**
-   * Answer `get` from memory when this process read or wrote the session less than this long ago
-   * (another process sharing the database may change it meanwhile). The site's session uses it:
-   * a lesson page and the task refreshes that follow it read the same session within a second.
-   * Sandboxes do not: every store call they make is shown to the learner.
+   * Answer `get` from memory while nothing may have changed the session: this process's writes
+   * go through the store, and another process's show within a second (see other-writers.ts). The
+   * site's session uses it: a lesson page and the task refreshes that follow it read the same
+   * session. Sandboxes do not: every store call they make is shown to the learner.
    */
-  cacheMs?: number;
+  cached?: boolean;
 }
 
 type StoredRow = {
@@ -31,20 +31,26 @@ type StoredRow = {
   expires_at: number;
 };
 
+/** Reads and writes straight through: what a sandbox's store does. */
+const uncached: Pick<RowCache<StoredRow | undefined>, 'get' | 'writing'> = {
+  get: (_sid, read) => read(),
+  writing: (_sid, write) => write(),
+};
+
 export class SqliteSessionStore extends session.Store {
   private readonly touchAfterMs: number;
   /** Session id to when this process last wrote its expiry (only kept when touchAfterMs is set). */
   private readonly lastWritten = new Map<string, number>();
-  private readonly cache: ShortLivedCache<StoredRow | undefined>;
+  private readonly cache: Pick<RowCache<StoredRow | undefined>, 'get' | 'writing'>;
 
   constructor(
     private readonly db: Database,
     readonly namespace: string,
-    { touchAfterMs = 0, cacheMs = 0 }: SqliteSessionStoreOptions = {},
+    { touchAfterMs = 0, cached = false }: SqliteSessionStoreOptions = {},
   ) {
     super();
     this.touchAfterMs = touchAfterMs;
-    this.cache = new ShortLivedCache(cacheMs);
+    this.cache = cached ? new RowCache(db.otherWriters) : uncached;
   }
 
   private noteWrite(sid: string): void {

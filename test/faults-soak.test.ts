@@ -97,14 +97,14 @@ describe('soak: sandboxes and sessions come and go, clean-up keeps everything bo
       // The sessions expire; the clean-up (nothing abandoned yet) removes them from SQLite and from
       // the MemoryStores of live sandboxes.
       await sleep(Math.max(0, lastAnswerAt + MAX_AGE_MS + 50 - Date.now()));
-      const expired = await cleanUp(lab.db, lab.registry, { everyMs: 60_000, abandonedAfterMs: 60 * 60 * 1000 });
+      const expired = await cleanUp(lab.db, lab.registry, lab.progress, { everyMs: 60_000, abandonedAfterMs: 60 * 60 * 1000 });
       assert.ok(expired.expiredSessions >= (SANDBOXES_PER_ROUND / 2) * LEARNERS_PER_SANDBOX, `expired ${expired.expiredSessions}`);
       assert.equal(expired.abandonedSandboxes, 0);
       assert.equal(await count("SELECT count(*) AS n FROM sessions WHERE namespace <> 'site'"), 0, 'expired sessions left in SQLite');
       for (const sandbox of lab.registry.liveSandboxes()) assert.deepEqual(Object.keys(sandbox.memorySessions), [], 'expired sessions left in a MemoryStore');
 
       // Then the sandboxes count as abandoned: rows and live middlewares go.
-      const abandoned = await cleanUp(lab.db, lab.registry, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
+      const abandoned = await cleanUp(lab.db, lab.registry, lab.progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
       assert.equal(abandoned.abandonedSandboxes, SANDBOXES_PER_ROUND);
       assert.equal(await count('SELECT count(*) AS n FROM sandboxes'), 0, 'abandoned sandboxes left in SQLite');
       assert.equal(lab.registry.liveCount, 0, 'abandoned sandboxes left live');

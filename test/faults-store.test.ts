@@ -41,6 +41,7 @@ function failing(real: Database, kinds: { reads?: boolean; writes?: boolean }): 
     get: (sql, params) => (fails(sql) ? ioError() : real.get(sql, params)),
     all: (sql, params) => (fails(sql) ? ioError() : real.all(sql, params)),
     close: () => real.close(),
+    otherWriters: real.otherWriters,
   };
 }
 
@@ -240,6 +241,7 @@ describe('the session after a write, as the SQLite store holds it', () => {
       get: (sql, params) => (note(sql), real.get(sql, params)),
       all: (sql, params) => (note(sql), real.all(sql, params)),
       close: () => real.close(),
+      otherWriters: real.otherWriters,
     };
   }
 
@@ -277,6 +279,7 @@ describe('a slow store', () => {
       get: (sql, params) => later(() => real.get(sql, params)),
       all: (sql, params) => later(() => real.all(sql, params)),
       close: () => real.close(),
+      otherWriters: real.otherWriters,
     };
   }
 

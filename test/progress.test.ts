@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { loadLessons } from '../server/lessons/loader.ts';
 import { ProgressStore, type ProgressExport } from '../server/progress.ts';
 import { openDatabase } from '../server/database.ts';
+import { cleanUp } from '../server/cleanup.ts';
+import { SandboxRegistry } from '../server/sandbox-registry.ts';
+import { articleOptions } from '../server/sandbox-options.ts';
 import { CookieClient, getExchanges, getOptions, startLab, updateOptions, visit, write, type RunningLab } from './helpers.ts';
 
 const lessons = loadLessons(join(import.meta.dirname, '..', 'lessons'));
@@ -581,15 +584,15 @@ describe('two learners', () => {
   });
 });
 
-// ProgressStore keeps a lesson's progress in memory for a moment (a page and its task refreshes
-// read it within a second). Its own writes must show at once; another process's within cacheMs.
-describe('progress kept in memory briefly', () => {
-  async function twoProcesses(cacheMs: number) {
-    const here = await openDatabase(lab.databasePath);
-    const there = await openDatabase(lab.databasePath);
+// ProgressStore keeps a lesson's progress in memory (a page and its task refreshes read it within
+// moments). Its own writes must show at once; another process's within otherWritesWithinMs.
+describe('progress kept in memory', () => {
+  async function twoProcesses(otherWritesWithinMs: number) {
+    const here = await openDatabase(lab.databasePath, { otherWritesWithinMs });
+    const there = await openDatabase(lab.databasePath, { otherWritesWithinMs });
     return {
-      here: new ProgressStore(here, { cacheMs }),
-      there: new ProgressStore(there, { cacheMs }),
+      here: new ProgressStore(here),
+      there: new ProgressStore(there),
       close: async () => {
         await here.close();
         await there.close();
@@ -624,7 +627,41 @@ describe('progress kept in memory briefly', () => {
     }
   });
 
-  it('another process\'s write shows once cacheMs has passed', async () => {
+  it('with no other process writing, a lesson\'s progress is read from the database once', async () => {
+    const db = await openDatabase(lab.databasePath);
+    let reads = 0;
+    const progress = new ProgressStore({ ...db, get: (sql, params) => (reads++, db.get(sql, params)) });
+    try {
+      const learner = `cache-reads-${Date.now()}`;
+      for (let i = 0; i < 5; i++) await progress.forLesson(learner, L1.slug);
+      assert.equal(reads, 1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a lesson sandbox the clean-up deleted is forgotten at once, and the next one is kept', async () => {
+    const db = await openDatabase(lab.databasePath);
+    const registry = new SandboxRegistry(db);
+    const progress = new ProgressStore(db);
+    try {
+      const learner = `cache-cleanup-${Date.now()}`;
+      const old = await registry.create(articleOptions);
+      await progress.claimSandbox(learner, L1.slug, old.id, null);
+      assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, old.id);
+      // Every sandbox in the file counts as abandoned from a moment from now.
+      await cleanUp(db, registry, progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
+      assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, null, 'the deleted sandbox is not served from memory');
+      // The lesson page then makes a new one, replacing the stale id whose row is gone.
+      const next = await registry.create(articleOptions);
+      assert.equal(await progress.claimSandbox(learner, L1.slug, next.id, old.id), next.id);
+      assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, next.id);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('another process\'s write shows once otherWritesWithinMs has passed', async () => {
     const { here, there, close } = await twoProcesses(150);
     try {
       const learner = `cache-other-${Date.now()}`;
@@ -636,4 +673,5 @@ describe('progress kept in memory briefly', () => {
       await close();
     }
   });
+
 });

@@ -309,15 +309,15 @@ describe('SqliteSessionStore', () => {
     });
   });
 
-  describe('read cache (cacheMs: the site\'s own session)', () => {
+  describe('read cache (cached: the site\'s own session)', () => {
     /** Another app process on the same file: its own connection and its own store. */
-    async function otherProcess(cacheMs = 0) {
+    async function otherProcess() {
       const otherDb = await openDatabase(join(dir, 'store.sqlite'));
-      return { store: api(new SqliteSessionStore(otherDb, 'site', { cacheMs })), close: () => otherDb.close() };
+      return { store: api(new SqliteSessionStore(otherDb, 'site')), close: () => otherDb.close() };
     }
 
     it('this process\'s own writes are seen by the next get at once: set, touch, destroy, clear', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
       await store.set('s', sessionData({ learnerId: 'one' }));
       assert.equal(((await store.get('s')) as unknown as Record<string, unknown>).learnerId, 'one');
       await store.set('s', sessionData({ learnerId: 'two' }));
@@ -333,8 +333,17 @@ describe('SqliteSessionStore', () => {
       assert.equal(await store.get('t'), null);
     });
 
-    it('another process\'s change is seen once cacheMs has passed, never later', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 150 }));
+    it('with no other process writing, each session is read from the database once', async () => {
+      let reads = 0;
+      const store = api(new SqliteSessionStore({ ...db, get: (sql, params) => (reads++, db.get(sql, params)) }, 'site', { cached: true }));
+      await store.set('once', sessionData({ learnerId: 'x' }));
+      for (let i = 0; i < 5; i++) assert.equal(((await store.get('once')) as unknown as Record<string, unknown>).learnerId, 'x');
+      assert.equal(reads, 1);
+    });
+
+    it('another process\'s change is seen once otherWritesWithinMs has passed, never later', async () => {
+      const quick = await openDatabase(join(dir, 'store.sqlite'), { otherWritesWithinMs: 150 });
+      const store = api(new SqliteSessionStore(quick, 'site', { cached: true }));
       const other = await otherProcess();
       try {
         await store.set('s', sessionData({ learnerId: 'before' }));
@@ -344,10 +353,12 @@ describe('SqliteSessionStore', () => {
         assert.equal(await store.get('s'), null);
       } finally {
         await other.close();
+        await quick.close();
       }
     });
 
-    it('without cacheMs (sandboxes), every get reads the database', async () => {
+
+    it('without cached (sandboxes), every get reads the database', async () => {
       const store = api(new SqliteSessionStore(db, 'site'));
       const other = await otherProcess();
       try {
@@ -361,7 +372,7 @@ describe('SqliteSessionStore', () => {
     });
 
     it('a cached session past its expiry is not served from memory', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
       await store.set('short', sessionData({ learnerId: 'x' }, 100));
       assert.ok(await store.get('short'));
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -370,7 +381,7 @@ describe('SqliteSessionStore', () => {
     });
 
     it('a cached session past its expiry that another process touched since is still served', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
       const other = await otherProcess();
       try {
         await store.set('rolled', sessionData({ learnerId: 'x' }, 100));
@@ -384,7 +395,7 @@ describe('SqliteSessionStore', () => {
     });
 
     it('each get hands out its own copy: express-session changes the session it is given', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { cacheMs: 60_000 }));
+      const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
       await store.set('s', sessionData({ learnerId: 'x' }));
       const first = (await store.get('s')) as unknown as Record<string, unknown>;
       first.learnerId = 'changed in memory, never saved';

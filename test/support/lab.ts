@@ -20,6 +20,7 @@ export interface CustomLab {
   databasePath: string;
   db: Database;
   registry: ReturnType<typeof buildApp>['registry'];
+  progress: ReturnType<typeof buildApp>['progress'];
   server: Server;
   stop(): Promise<void>;
 }
@@ -36,7 +37,7 @@ export async function startCustomLab(options: CustomLabOptions = {}): Promise<Cu
   const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-sec-'));
   const databasePath = join(dir, 'lab.sqlite');
   const db = await openDatabase(databasePath, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
-  const { app, registry } = buildApp({ config: { ...testConfig(databasePath), ...options.config }, db, limits: options.limits, registryLimits: options.registryLimits });
+  const { app, registry, progress } = buildApp({ config: { ...testConfig(databasePath), ...options.config }, db, limits: options.limits, registryLimits: options.registryLimits });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -47,6 +48,7 @@ export async function startCustomLab(options: CustomLabOptions = {}): Promise<Cu
     databasePath,
     db,
     registry,
+    progress,
     server,
     stop: async () => {
       if (stopped) return;
