@@ -1,7 +1,7 @@
 // Process faults with the real server as a child process: killed with SIGKILL while learners
 // write (every acknowledged write survives, the database stays intact), stopped with SIGTERM while a
-// slow request runs (it completes, exit code 0), and start-up failures (exit non-zero with a clear
-// message, never listening).
+// slow request runs (it completes, exit code 0), start-up failures (exit non-zero with a clear
+// message, never listening), and a production server's log (no warning per sandbox).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,6 +124,29 @@ describe('SIGTERM while a slow request is in flight', () => {
     assert.ok(exit.at >= done.at, 'it did not exit before the request was answered');
     assert.ok(exit.at < 10_000, `exited ${exit.at} ms after the request started (the 10 s fallback would exit 1)`);
     assert.match(server.stdout(), /SIGTERM: finishing in-flight requests/);
+  });
+});
+
+describe('a production server\'s log', () => {
+  it('memory-store sandboxes work and add no MemoryStore warning, however many are built', async () => {
+    const server = await startServer({ NODE_ENV: 'production', DATABASE_PATH: join(dir, 'production', 'lab.sqlite'), SESSION_SECRET: SECRET });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const created = await fetch(`${server.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        const { id } = (await created.json()) as { id: string };
+        const learner = new CookieClient(server.baseUrl);
+        await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'n', value: String(i) } });
+        // A changed option rebuilds the middleware (and its store); the sessions stay.
+        const put = await fetch(`${server.baseUrl}/api/sandboxes/${id}/options`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rolling: true }) });
+        assert.equal(put.status, 200);
+        const visit = (await (await learner.request(`/sandbox/${id}/visit`)).json()) as Exchange;
+        assert.equal((visit.sessionAfter as Record<string, unknown> | null)?.n, String(i), 'the memory store kept the session through the rebuild');
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    assert.doesNotMatch(server.stderr(), /MemoryStore/, 'express-session warned about MemoryStore');
   });
 });
 
