@@ -4,6 +4,7 @@ import type { SandboxOptions } from './sandbox-options.ts';
 import type { Sandbox } from './sandbox-registry.ts';
 import { sessionCode } from './session-code.ts';
 import type { Render } from './views.ts';
+import { flatten } from './flat-string.ts';
 
 /** The locals the sandbox panels need, shared by the sandbox page and lesson pages. */
 export function sandboxPanels(sandbox: Sandbox) {
@@ -29,7 +30,8 @@ export function sandboxPanelsHtml(render: Render, sandbox: Sandbox): string {
   const key = `${sandbox.builtFrom} ${sandbox.exchanges.at(-1)?.number ?? 0}`;
   const kept = renderedPanels.get(sandbox);
   if (kept?.key === key) return kept.html;
-  const html = render('partials/sandbox-panels', sandboxPanels(sandbox));
+  // Stored flat: every page showing it embeds it (see flat-string.ts).
+  const html = flatten(render('partials/sandbox-panels', sandboxPanels(sandbox)));
   renderedPanels.set(sandbox, { key, html });
   return html;
 }

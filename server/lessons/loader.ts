@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Marked } from 'marked';
 import { LessonError, validateLesson, type Lesson } from './schema.ts';
+import { flattenStrings } from '../flat-string.ts';
 
 const LESSON_FILE = /^(\d{2})-([a-z0-9-]+)\.md$/;
 const markdown = new Marked({ gfm: true, async: false });
@@ -34,7 +35,8 @@ function loadLesson(dir: string, name: string): Lesson {
     throw new LessonError(file, 'front matter', `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   const lesson = validateLesson(file, match[2]!, Number(match[1]), data, front[2]!);
-  return {
+  // Every page of the lesson embeds these strings: store them flat (see flat-string.ts).
+  return flattenStrings({
     ...lesson,
     body: renderBlock(lesson.body),
     article: lesson.article && { quote: lesson.article.quote, verdict: renderBlock(lesson.article.verdict) },
@@ -44,7 +46,7 @@ function loadLesson(dir: string, name: string): Lesson {
       hints: task.hints.map(renderInline),
       why: renderBlock(task.why),
     })),
-  };
+  });
 }
 
 function renderBlock(text: string): string {
