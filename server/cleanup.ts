@@ -21,11 +21,16 @@ export interface CleanupReport {
 export async function cleanUp(db: Database, registry: SandboxRegistry, progress: ProgressStore, options: CleanupOptions, now = Date.now()): Promise<CleanupReport> {
   const expired = await db.run('DELETE FROM sessions WHERE expires_at <= ?', [now]);
   const cutoff = now - options.abandonedAfterMs;
-  const abandoned = (await db.all<{ id: string }>('SELECT id FROM sandboxes WHERE last_used_at < ? AND created_at < ?', [cutoff, cutoff])).map((row) => row.id);
-  for (const id of abandoned) {
+  const candidates = (await db.all<{ id: string }>('SELECT id FROM sandboxes WHERE last_used_at < ? AND created_at < ?', [cutoff, cutoff])).map((row) => row.id);
+  const abandoned: string[] = [];
+  for (const id of candidates) {
+    // The row goes first, and only if still unused: a sandbox used since the query keeps its
+    // sessions and its place in a lesson.
+    const { changes } = await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
+    if (changes === 0) continue;
     await db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await progress.forgetSandbox(id);
-    await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
+    abandoned.push(id);
   }
   registry.forget(abandoned);
   for (const sessions of registry.memoryStores()) {

@@ -7,6 +7,8 @@
 // lessons' cookies of the same name never share a jar.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLessons } from '../server/lessons/loader.ts';
 import { ProgressStore, type ProgressExport } from '../server/progress.ts';
@@ -641,7 +643,9 @@ describe('progress kept in memory', () => {
   });
 
   it('a lesson sandbox the clean-up deleted is forgotten at once, and the next one is kept', async () => {
-    const db = await openDatabase(lab.databasePath);
+    // A file of its own: this clean-up counts every sandbox in it as abandoned.
+    const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-cleanup-'));
+    const db = await openDatabase(join(dir, 'lab.sqlite'));
     const registry = new SandboxRegistry(db);
     const progress = new ProgressStore(db);
     try {
@@ -658,6 +662,36 @@ describe('progress kept in memory', () => {
       assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, next.id);
     } finally {
       await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a sandbox used while the clean-up runs keeps its sessions and its place in the lesson', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-cleanup-'));
+    const db = await openDatabase(join(dir, 'lab.sqlite'));
+    const registry = new SandboxRegistry(db);
+    const progress = new ProgressStore(db);
+    try {
+      const learner = `cleanup-race-${Date.now()}`;
+      const sandbox = await registry.create(articleOptions);
+      await progress.claimSandbox(learner, L1.slug, sandbox.id, null);
+      await db.run('INSERT INTO sessions (namespace, sid, sess, expires_at) VALUES (?, ?, ?, ?)', [sandbox.id, 'sid', '{}', Date.now() + 3_600_000]);
+      // The learner uses it between the clean-up's query and its deletion.
+      const racing: typeof db = {
+        ...db,
+        run: async (sql, params) => {
+          if (sql.startsWith('DELETE FROM sandboxes')) await db.run('UPDATE sandboxes SET last_used_at = ? WHERE id = ?', [Date.now() + 60_000, sandbox.id]);
+          return db.run(sql, params);
+        },
+      };
+      const report = await cleanUp(racing, registry, progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
+      assert.equal(report.abandonedSandboxes, 0);
+      assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, sandbox.id);
+      assert.equal(await registry.find(sandbox.id), sandbox);
+      assert.equal((await db.all('SELECT sid FROM sessions WHERE namespace = ?', [sandbox.id])).length, 1);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -673,5 +707,4 @@ describe('progress kept in memory', () => {
       await close();
     }
   });
-
 });
