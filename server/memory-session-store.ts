@@ -47,7 +47,9 @@ export class LabMemoryStore extends session.Store {
   }
 
   override clear(callback?: Callback): void {
-    this.memory.clear(callback);
+    // MemoryStore's clear() swaps in a new object; the sandbox keeps this one, so empty it in place.
+    for (const sid of Object.keys(this.sessions)) delete this.sessions[sid];
+    if (callback) setImmediate(callback);
   }
 
   /** The stored session exactly as held, for the inspector: no expiry check, no side effect. */
