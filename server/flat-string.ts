@@ -11,9 +11,11 @@ export function flatten(text: string): string {
 }
 
 /** Flattens every string inside plain data (objects and arrays), in place. */
-export function flattenStrings<T>(value: T): T {
+export function flattenStrings<T>(value: T, seen = new WeakSet<object>()): T {
   if (typeof value === 'string') flatten(value);
-  else if (Array.isArray(value)) for (const item of value) flattenStrings(item);
-  else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) flattenStrings(item);
+  else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const item of Array.isArray(value) ? value : Object.values(value)) flattenStrings(item, seen);
+  }
   return value;
 }

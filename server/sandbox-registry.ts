@@ -122,7 +122,8 @@ export class SandboxRegistry {
   private async lookup(id: string): Promise<Sandbox | null> {
     if (!isSandboxId(id)) return null;
     // Another app process may have changed the options or deleted the sandbox. Whether anything
-    // changed elsewhere is one query a second for the whole process (see other-writers.ts).
+    // changed elsewhere is one query for the whole process, at most every three quarters of a
+    // second (see other-writers.ts).
     const generation = await this.db.otherWriters.generation();
     const hit = this.live.get(id);
     if (hit) {

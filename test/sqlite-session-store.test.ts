@@ -357,7 +357,6 @@ describe('SqliteSessionStore', () => {
       }
     });
 
-
     it('without cached (sandboxes), every get reads the database', async () => {
       const store = api(new SqliteSessionStore(db, 'site'));
       const other = await otherProcess();
