@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLessons } from '../server/lessons/loader.ts';
 import { ProgressStore, type ProgressExport } from '../server/progress.ts';
-import { openDatabase } from '../server/database.ts';
+import { openDatabase, type Database } from '../server/database.ts';
 import { cleanUp } from '../server/cleanup.ts';
 import { SandboxRegistry } from '../server/sandbox-registry.ts';
 import { articleOptions } from '../server/sandbox-options.ts';
@@ -642,58 +642,54 @@ describe('progress kept in memory', () => {
     }
   });
 
-  it('a lesson sandbox the clean-up deleted is forgotten at once, and the next one is kept', async () => {
-    // A file of its own: this clean-up counts every sandbox in it as abandoned.
+  /** A database file of its own: these clean-ups count every sandbox in it as abandoned. */
+  async function withOwnDatabase(use: (lab: { db: Database; registry: SandboxRegistry; progress: ProgressStore }) => Promise<void>) {
     const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-cleanup-'));
     const db = await openDatabase(join(dir, 'lab.sqlite'));
-    const registry = new SandboxRegistry(db);
-    const progress = new ProgressStore(db);
     try {
+      await use({ db, registry: new SandboxRegistry(db), progress: new ProgressStore(db) });
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  /** Every sandbox in the file counts as abandoned from a moment from now. */
+  const everythingAbandoned = () => [{ everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10] as const;
+
+  it('a lesson sandbox the clean-up deleted is forgotten at once, and the next one is kept', () =>
+    withOwnDatabase(async ({ db, registry, progress }) => {
       const learner = `cache-cleanup-${Date.now()}`;
       const old = await registry.create(articleOptions);
       await progress.claimSandbox(learner, L1.slug, old.id, null);
       assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, old.id);
-      // Every sandbox in the file counts as abandoned from a moment from now.
-      await cleanUp(db, registry, progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
+      await cleanUp(db, registry, progress, ...everythingAbandoned());
       assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, null, 'the deleted sandbox is not served from memory');
       // The lesson page then makes a new one, replacing the stale id whose row is gone.
       const next = await registry.create(articleOptions);
       assert.equal(await progress.claimSandbox(learner, L1.slug, next.id, old.id), next.id);
       assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, next.id);
-    } finally {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('a sandbox used while the clean-up runs keeps its sessions and its place in the lesson', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-cleanup-'));
-    const db = await openDatabase(join(dir, 'lab.sqlite'));
-    const registry = new SandboxRegistry(db);
-    const progress = new ProgressStore(db);
-    try {
+  it('a sandbox used while the clean-up runs keeps its sessions and its place in the lesson', () =>
+    withOwnDatabase(async ({ db, registry, progress }) => {
       const learner = `cleanup-race-${Date.now()}`;
       const sandbox = await registry.create(articleOptions);
       await progress.claimSandbox(learner, L1.slug, sandbox.id, null);
       await db.run('INSERT INTO sessions (namespace, sid, sess, expires_at) VALUES (?, ?, ?, ?)', [sandbox.id, 'sid', '{}', Date.now() + 3_600_000]);
       // The learner uses it between the clean-up's query and its deletion.
-      const racing: typeof db = {
+      const racing: Database = {
         ...db,
         run: async (sql, params) => {
           if (sql.startsWith('DELETE FROM sandboxes')) await db.run('UPDATE sandboxes SET last_used_at = ? WHERE id = ?', [Date.now() + 60_000, sandbox.id]);
           return db.run(sql, params);
         },
       };
-      const report = await cleanUp(racing, registry, progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
+      const report = await cleanUp(racing, registry, progress, ...everythingAbandoned());
       assert.equal(report.abandonedSandboxes, 0);
       assert.equal((await progress.forLesson(learner, L1.slug)).sandboxId, sandbox.id);
       assert.equal(await registry.find(sandbox.id), sandbox);
       assert.equal((await db.all('SELECT sid FROM sessions WHERE namespace = ?', [sandbox.id])).length, 1);
-    } finally {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('another process\'s write shows once otherWritesWithinMs has passed', async () => {
     const { here, there, close } = await twoProcesses(150);
