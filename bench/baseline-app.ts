@@ -3,9 +3,9 @@
 // a session endpoint can (read, or write one value, and answer a small JSON).
 import express from 'express';
 import session from 'express-session';
-import { openDatabase } from '../server/database.ts';
-import { SqliteSessionStore } from '../server/sqlite-session-store.ts';
-import { articleOptions } from '../server/sandbox-options.ts';
+import { openDatabase } from '../server/db/database.ts';
+import { SqliteSessionStore } from '../server/stores/sqlite-session-store.ts';
+import { articleOptions } from '../server/sandbox/options.ts';
 
 const port = Number(process.env.PORT ?? 3400);
 const storeKind = process.env.STORE === 'sqlite' ? 'sqlite' : 'memory';

@@ -5,7 +5,7 @@
 import express from 'express';
 import session from 'express-session';
 import { readFileSync } from 'node:fs';
-import { SITE_COOKIE_NAME } from '../server/sandbox-options.ts';
+import { SITE_COOKIE_NAME } from '../server/sandbox/options.ts';
 
 const port = Number(process.env.PORT ?? 3303);
 const page = readFileSync(process.env.PAGE_FILE ?? '', 'utf8');

@@ -1,8 +1,8 @@
 // Memory held by 10,000 idle sandboxes (each with its own express-session middleware and store),
 // and whether it comes back after they are evicted. Run with --expose-gc (npm run bench does).
-import { openDatabase } from '../server/database.ts';
-import { SandboxRegistry } from '../server/sandbox-registry.ts';
-import { articleOptions } from '../server/sandbox-options.ts';
+import { openDatabase } from '../server/db/database.ts';
+import { SandboxRegistry } from '../server/sandbox/registry.ts';
+import { articleOptions } from '../server/sandbox/options.ts';
 
 const COUNT = 10_000;
 const gc = (globalThis as { gc?: () => void }).gc;

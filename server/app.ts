@@ -1,24 +1,29 @@
 // Builds the Express app: config, middleware, the route table, error handlers. It does not listen
 // (server/main.ts does), so tests run it in-process on a port of their own.
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import helmet from 'helmet';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import compression from 'compression';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Config } from './config.ts';
-import type { Database } from './database.ts';
-import { SandboxRegistry, type RegistryLimits } from './sandbox-registry.ts';
-import { sandboxHandlers } from './routes/sandboxes.ts';
-import { exchangeHandlers } from './exchange.ts';
-import { actions, readSlowInput, readWriteInput } from './sandbox-actions.ts';
-import { siteSession } from './site-session.ts';
-import { compileViews, type Render } from './views.ts';
-import { errorHandler, notFound } from './errors.ts';
+import type { Database } from './db/database.ts';
+import { SandboxRegistry, type RegistryLimits } from './sandbox/registry.ts';
+import { loadSandbox, sandboxPages } from './routes/sandboxes.ts';
+import { sandboxApi } from './routes/api.ts';
+import { progressHandlers } from './routes/progress.ts';
+import { exchangeHandler } from './exchange/recorder.ts';
+import { actions, readSlowInput, readWriteInput } from './sandbox/actions.ts';
+import { exchangeFragment } from './sandbox/panels.ts';
+import type { SandboxAction } from './sandbox/model.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import './http/locals.ts';
+import { siteSession } from './stores/site-session.ts';
+import { compileViews, type Render } from './http/views.ts';
+import { errorHandler, notFound } from './http/errors.ts';
 import { lessonHandlers } from './routes/lessons.ts';
 import { loadLessons } from './lessons/loader.ts';
 import type { Lesson } from './lessons/schema.ts';
-import { ProgressStore } from './progress.ts';
-import { defaultLimits, rateLimits, type Limits } from './limits.ts';
+import { ProgressStore } from './lessons/progress.ts';
+import { defaultLimits, rateLimits, type Limits } from './http/rate-limits.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,12 +42,14 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const app = express();
   const registry = new SandboxRegistry(db, registryLimits);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
-  const sandboxes = sandboxHandlers(registry, render, limits.guessing);
   const progress = new ProgressStore(db);
+  const sandboxes = sandboxPages(registry, render);
+  const api = sandboxApi(registry);
   const lessons = lessonHandlers(lessonList, registry, progress, render);
-  /** Every route under /sandbox/:id and /api/sandboxes/:id (unknown ids are counted per address). */
-  const sandbox = sandboxes.load;
-  const exchange = (action: keyof typeof actions) => exchangeHandlers(action, actions[action], registry, sandboxes.renderExchange);
+  const progressPages = progressHandlers(lessonList, progress, render);
+  /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
+  const sandbox = loadSandbox(registry, limits.guessing);
+  const exchange = (action: SandboxAction) => exchangeHandler(action, actions[action], (box, recorded) => exchangeFragment(render, box, recorded));
 
   // Config: ids are case-sensitive and express-session compares raw paths, so routing must too
   // (the app's setting, and each router's own option).
@@ -93,18 +100,18 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.use('/lessons', lessonRoutes);
 
   const apiRoutes = router();
-  apiRoutes.post('/', parseBody, limits.createSandbox, sandboxes.create);
-  apiRoutes.get('/:id/options', sandbox, sandboxes.showOptions);
-  apiRoutes.put('/:id/options', parseBody, sandbox, limits.sandboxRequests, sandboxes.updateOptions);
-  apiRoutes.get('/:id/exchanges', sandbox, sandboxes.listExchanges);
+  apiRoutes.post('/', parseBody, limits.createSandbox, api.create);
+  apiRoutes.get('/:id/options', sandbox, api.showOptions);
+  apiRoutes.put('/:id/options', parseBody, sandbox, limits.sandboxRequests, api.updateOptions);
+  apiRoutes.get('/:id/exchanges', sandbox, api.listExchanges);
   apiRoutes.use(notFound);
   app.use('/api/sandboxes', apiRoutes);
 
   const progressRoutes = router();
-  progressRoutes.get('/', site, lessons.progressPage);
-  progressRoutes.get('/export', site, lessons.exportProgress);
-  progressRoutes.post('/import', parseBody, site, lessons.importProgress);
-  progressRoutes.post('/reset', parseBody, site, lessons.resetProgress);
+  progressRoutes.get('/', site, progressPages.show);
+  progressRoutes.get('/export', site, progressPages.exportProgress);
+  progressRoutes.post('/import', parseBody, site, progressPages.importProgress);
+  progressRoutes.post('/reset', parseBody, site, progressPages.resetProgress);
   progressRoutes.use(notFound);
   app.use('/progress', progressRoutes);
 
@@ -128,50 +135,4 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.use(errorHandler(render) satisfies ErrorRequestHandler);
 
   return { app, registry, progress };
-}
-
-/** A strict policy: our own scripts and styles only, no inline code, no eval, no framing. */
-function securityHeaders(production: boolean): RequestHandler {
-  const headers = headersSetBy(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          fontSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-      referrerPolicy: { policy: 'same-origin' },
-      strictTransportSecurity: production,
-    }),
-  );
-  return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
-  };
-}
-
-/**
- * helmet's headers depend only on its options (no directive here is a function of the request),
- * so it runs once, at start-up, and every answer gets what it set: the same headers, without a
- * dozen middleware calls per request.
- */
-function headersSetBy(middleware: ReturnType<typeof helmet>): [string, string][] {
-  const headers = new Map<string, string>();
-  const recorder = {
-    setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
-    removeHeader: (name: string) => headers.delete(name),
-  };
-  let called = false;
-  middleware({} as Request, recorder as unknown as Response, () => (called = true));
-  if (!called) throw new Error('helmet did not finish synchronously: its headers cannot be computed once');
-  return [...headers];
 }

@@ -6,7 +6,7 @@ import pug from 'pug';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PUG_OPTIONS, templateFiles } from './views.ts';
+import { PUG_OPTIONS, templateFiles } from './http/views.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');

@@ -15,7 +15,7 @@ export interface Config {
    */
   trustProxy: number;
   siteSessionSecret: string;
-  /** Overrides of the per-learner limits (server/limits.ts), e.g. for a benchmark. */
+  /** Overrides of the per-learner limits (server/http/rate-limits.ts), e.g. for a benchmark. */
   limits: { sandboxesPerMinute?: number; sandboxRequestsPerMinute?: number };
 }
 

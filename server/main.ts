@@ -1,11 +1,11 @@
 // Starts Cookie Lab: reads the config, opens the database, listens, and shuts down cleanly.
 import { readConfig, ConfigError } from './config.ts';
-import { openDatabase, DatabaseError } from './database.ts';
+import { openDatabase, DatabaseError } from './db/database.ts';
 import { buildApp } from './app.ts';
-import { loadPrecompiledViews } from './views.ts';
+import { loadPrecompiledViews } from './http/views.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scheduleCleanup } from './cleanup.ts';
+import { scheduleCleanup } from './db/cleanup.ts';
 
 async function main(): Promise<void> {
   const config = readConfig();

@@ -2,7 +2,7 @@
 // and the errors it answers with (always JSON with a message, the field when one is at fault).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { articleOptions, type SandboxOptions } from '../server/sandbox-options.ts';
+import { articleOptions, type SandboxOptions } from '../server/sandbox/options.ts';
 import {
   CookieClient,
   createSandbox,

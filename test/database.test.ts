@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Database } from '../server/database.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
 
 let dir: string;
 before(() => {

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
 import { CookieClient } from './helpers.ts';
 import { freePort, runUntilExit, startServer } from './support/process.ts';
-import type { Exchange } from '../server/exchange.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
 
 const SECRET = 'a-session-secret-for-the-process-tests-0123456789';
 

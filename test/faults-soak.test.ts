@@ -1,5 +1,5 @@
 // A short soak: rounds of many sandboxes and short-lived sessions (memory and SQLite), each followed
-// by the scheduled clean-up (server/cleanup.ts). Expired sessions and abandoned sandboxes must go
+// by the scheduled clean-up (server/db/cleanup.ts). Expired sessions and abandoned sandboxes must go
 // (rows, live middlewares, MemoryStore entries), so disk and memory stay bounded, and the heap does
 // not keep growing from round to round.
 import { after, before, describe, it } from 'node:test';
@@ -10,8 +10,8 @@ import { runInNewContext } from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieClient } from './helpers.ts';
 import { createSandboxWith, healthy, startCustomLab, type CustomLab } from './support/lab.ts';
-import { cleanUp } from '../server/cleanup.ts';
-import type { Exchange } from '../server/exchange.ts';
+import { cleanUp } from '../server/db/cleanup.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
 
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 8);
 const SANDBOXES_PER_ROUND = 24;

@@ -8,8 +8,8 @@ import sqlite3 from 'sqlite3';
 import { CookieClient } from './helpers.ts';
 import { assertNoLeak, createSandboxWith, exchanges, healthy, send, startCustomLab, type Answer, type CustomLab } from './support/lab.ts';
 import { watchConsoleErrors, type ErrorLog } from './support/watch.ts';
-import type { Database } from '../server/database.ts';
-import type { Exchange } from '../server/exchange.ts';
+import type { Database } from '../server/db/database.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
 
 const BUSY_TIMEOUT_MS = 200;
 

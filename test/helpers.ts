@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { buildApp } from '../server/app.ts';
-import { openDatabase, type Database } from '../server/database.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
 import type { Config } from '../server/config.ts';
-import type { RegistryLimits } from '../server/sandbox-registry.ts';
-import type { Exchange } from '../server/exchange.ts';
-import type { SandboxOptions } from '../server/sandbox-options.ts';
+import type { RegistryLimits } from '../server/sandbox/registry.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
+import type { SandboxOptions } from '../server/sandbox/options.ts';
 
 export interface RunningLab {
   baseUrl: string;

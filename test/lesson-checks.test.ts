@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { evaluate, type Check, type CheckResult, type ExchangeConditions, type Observation, type OptionsConditions } from '../server/lessons/checks.ts';
-import { articleOptions, validateOptions } from '../server/sandbox-options.ts';
+import { articleOptions, validateOptions } from '../server/sandbox/options.ts';
 import { act, CookieClient, createSandbox, getExchanges, getOptions, requestJson, slow, startLab, updateOptions, visit, write, type RunningLab } from './helpers.ts';
 
 let lab: RunningLab;

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { loadLessons } from '../server/lessons/loader.ts';
 import { LessonError, type Lesson } from '../server/lessons/schema.ts';
-import { openDatabase } from '../server/database.ts';
+import { openDatabase } from '../server/db/database.ts';
 import type { buildApp as BuildApp } from '../server/app.ts';
 import { testConfig } from './helpers.ts';
 

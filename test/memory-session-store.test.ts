@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import session, { type SessionData } from 'express-session';
-import { LabMemoryStore, emptyMemorySessions } from '../server/memory-session-store.ts';
+import { LabMemoryStore, emptyMemorySessions } from '../server/stores/memory-session-store.ts';
 
 const call = <T>(fn: (callback: (err?: unknown, result?: T) => void) => void) =>
   new Promise<T | undefined>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result))));

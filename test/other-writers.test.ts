@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as settle } from 'node:timers/promises';
-import { openDatabase, type Database } from '../server/database.ts';
-import { OtherWriters } from '../server/other-writers.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
+import { OtherWriters } from '../server/db/other-writers.ts';
 
 let dir: string;
 let here: Database;

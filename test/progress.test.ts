@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLessons } from '../server/lessons/loader.ts';
-import { ProgressStore, type ProgressExport } from '../server/progress.ts';
-import { openDatabase, type Database } from '../server/database.ts';
-import { cleanUp } from '../server/cleanup.ts';
-import { SandboxRegistry } from '../server/sandbox-registry.ts';
-import { articleOptions } from '../server/sandbox-options.ts';
+import { ProgressStore, type ProgressExport } from '../server/lessons/progress.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
+import { cleanUp } from '../server/db/cleanup.ts';
+import { SandboxRegistry } from '../server/sandbox/registry.ts';
+import { articleOptions } from '../server/sandbox/options.ts';
 import { CookieClient, getExchanges, getOptions, startLab, updateOptions, visit, write, type RunningLab } from './helpers.ts';
 
 const lessons = loadLessons(join(import.meta.dirname, '..', 'lessons'));

@@ -3,7 +3,7 @@
 // own write.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RowCache } from '../server/row-cache.ts';
+import { RowCache } from '../server/db/row-cache.ts';
 
 /** A "database" that counts its reads and answers with its current value. */
 function source(initial: string) {

@@ -15,7 +15,7 @@ import {
   toSessionOptions,
   validateOptions,
   type SandboxOptions,
-} from '../server/sandbox-options.ts';
+} from '../server/sandbox/options.ts';
 
 /** Asserts that validateOptions refuses the input with an OptionsError naming `field`. */
 function assertRefused(input: unknown, field: string, message?: RegExp): void {

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as settle } from 'node:timers/promises';
-import { openDatabase, type Database } from '../server/database.ts';
-import { SandboxRegistry } from '../server/sandbox-registry.ts';
-import { articleOptions } from '../server/sandbox-options.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
+import { SandboxRegistry } from '../server/sandbox/registry.ts';
+import { articleOptions } from '../server/sandbox/options.ts';
 
 let dir: string;
 let otherProcess: Database;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import signature from 'cookie-signature';
-import { articleOptions, validateOptions, type SandboxOptions } from '../server/sandbox-options.ts';
+import { articleOptions, validateOptions, type SandboxOptions } from '../server/sandbox/options.ts';
 import {
   act,
   CookieClient,

@@ -3,8 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { compileViews } from '../server/views.ts';
-import { sandboxPanels, sandboxPanelsHtml } from '../server/sandbox-view.ts';
+import { compileViews } from '../server/http/views.ts';
+import { sandboxPanels, sandboxPanelsHtml } from '../server/sandbox/panels.ts';
 import { CookieClient, createSandbox, startLab, updateOptions, write, type RunningLab } from './helpers.ts';
 
 const views = compileViews(join(import.meta.dirname, '..', 'views'));

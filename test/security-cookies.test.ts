@@ -8,7 +8,7 @@ import signature from 'cookie-signature';
 import { CookieClient, startLab, testConfig, type RunningLab } from './helpers.ts';
 import { createSandboxWith, healthy, send, sendJson, assertNoLeak, type Answer } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
-import type { Exchange } from '../server/exchange.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
 
 let lab: RunningLab;
 let log: ErrorLog;

@@ -30,8 +30,8 @@ import {
 } from './support/lab.ts';
 import { JsonObject, SPECIAL_NAMES, anyJson, nastyNumber, nastyString, optionSet, toJsonText, type JsonValue } from './support/hostile.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
-import type { Exchange } from '../server/exchange.ts';
-import type { SandboxOptions } from '../server/sandbox-options.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
+import type { SandboxOptions } from '../server/sandbox/options.ts';
 
 const scale = Number(process.env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.max(10, Math.round(n * scale));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CookieClient } from './helpers.ts';
 import { createSandboxWith, send, sendJson, startCustomLab, type Answer, type CustomLab } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
-import { COOKIE_RENEWAL_MS } from '../server/site-session.ts';
+import { COOKIE_RENEWAL_MS } from '../server/stores/site-session.ts';
 
 let lab: CustomLab;
 let log: ErrorLog;

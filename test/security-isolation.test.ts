@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CookieClient } from './helpers.ts';
 import { assertRejected, createSandboxWith, rawGet, exchanges, options, send, sendForm, sendJson, snapshot, startCustomLab, type CustomLab } from './support/lab.ts';
 import { course, watchConsoleErrors } from './support/watch.ts';
-import type { Exchange } from '../server/exchange.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
 
 const generous = { sandboxesPerMinute: 5000, sandboxRequestsPerMinute: 5000, unknownIdsPerMinute: 5000 };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CookieClient, startLab, type RunningLab } from './helpers.ts';
 import { assertRejected, createSandboxWith, exchanges, healthy, send, sendForm, sendJson, rawGet } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
-import type { Exchange } from '../server/exchange.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
 
 let lab: RunningLab;
 let log: ErrorLog;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SessionData } from 'express-session';
-import { openDatabase, type Database } from '../server/database.ts';
-import { SqliteSessionStore, expiresAt } from '../server/sqlite-session-store.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
+import { SqliteSessionStore, expiresAt } from '../server/stores/sqlite-session-store.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;

@@ -1,24 +1,45 @@
 // The task-check vocabulary: declarative conditions over what really happened in a learner's
 // sandbox (its recorded exchanges, its options, and what document.cookie showed the page).
-// Each check reports what it expected and what it observed, in plain words.
-import type { Exchange } from '../exchange.ts';
-import type { SandboxOptions } from '../sandbox-options.ts';
-import type { StoreCall } from '../store-calls.ts';
+// Each check reports what it expected and what it observed, in plain words. Every list of names
+// in the vocabulary is defined here once; the types and the lesson validator derive from it.
+import type { Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
+import type { SandboxOptions } from '../sandbox/options.ts';
+import type { CookieAnatomy } from '../exchange/cookie-anatomy.ts';
 
-export type CookieAttribute = 'httpOnly' | 'secure' | 'expires' | 'sameSite' | 'domain';
+export const CHECK_KINDS = ['exchange', 'probe', 'options', 'race', 'all'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** Which recorded exchanges an exchange check looks at: the newest only, or any of them. */
+export const EXCHANGE_WHICH = ['latest', 'any'] as const;
+
+/** The Set-Cookie attributes a check can look at. */
+export const COOKIE_ATTRIBUTES = ['httpOnly', 'secure', 'expires', 'sameSite', 'domain'] as const;
+export type CookieAttribute = (typeof COOKIE_ATTRIBUTES)[number];
+const ATTRIBUTE_LABELS: Record<CookieAttribute, string> = { httpOnly: 'HttpOnly', secure: 'Secure', expires: 'Expires', sameSite: 'SameSite', domain: 'Domain' };
+
+/** How the request's sandbox cookie read: absent, or the verdict of its signature check. */
+export const REQUEST_COOKIE_STATES = ['absent', 'valid', 'bad-signature', 'unsigned'] as const;
+export type RequestCookieState = (typeof REQUEST_COOKIE_STATES)[number];
+const VERDICT_LABELS: Record<RequestCookieState, string> = { absent: 'absent', valid: 'validly signed', 'bad-signature': 'badly signed', unsigned: 'unsigned' };
+
+/** The forms a cookie option's wanted value can take besides an exact value. */
+export const VALUE_FORMS = ['atLeast', 'atMost', 'oneOf', 'not'] as const;
+
+/** The options an options condition compares exactly (name, secrets and cookie have forms of their own). */
+export const EXACT_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'] as const satisfies readonly (keyof SandboxOptions)[];
 
 /** Conditions on one exchange; every one given must hold. */
 export interface ExchangeConditions {
-  action?: Exchange['action'];
+  action?: SandboxAction;
   /** Whether the response carried a Set-Cookie for the sandbox's cookie. */
   setCookie?: boolean;
   /** Attributes of that Set-Cookie: true/false for presence, or a value to match (case-insensitive). */
   attributes?: Partial<Record<CookieAttribute, boolean | string>>;
   /** The sandbox cookie in the request: absent, or what its signature check said. */
-  requestCookie?: 'absent' | 'valid' | 'bad-signature' | 'unsigned';
+  requestCookie?: RequestCookieState;
   /** Index in the secret list of the secret that verified the request's cookie. */
   verifiedBy?: number;
-  storeCalls?: { includes?: StoreCall['op'][]; excludes?: StoreCall['op'][] };
+  storeCalls?: { includes?: StoreOp[]; excludes?: StoreOp[] };
   /** Whether the request's `get` found a session in the store. */
   sessionFound?: boolean;
   sessionAfter?: { exists?: boolean; has?: Record<string, string>; lacks?: string[] };
@@ -35,21 +56,31 @@ export interface OptionsConditions {
   secretExcludes?: string;
   /** Exact values, or { atLeast }, { atMost }, { oneOf: [...] }, { not: value }. */
   cookie?: Partial<Record<keyof SandboxOptions['cookie'], unknown>>;
-  resave?: boolean;
-  saveUninitialized?: boolean;
-  rolling?: boolean;
-  unset?: 'keep' | 'destroy';
-  proxy?: boolean | null;
-  store?: 'memory' | 'sqlite';
+  resave?: SandboxOptions['resave'];
+  saveUninitialized?: SandboxOptions['saveUninitialized'];
+  rolling?: SandboxOptions['rolling'];
+  unset?: SandboxOptions['unset'];
+  proxy?: SandboxOptions['proxy'];
+  store?: SandboxOptions['store'];
 }
 
 export type Check =
-  | { kind: 'exchange'; which: 'latest' | 'any'; where: ExchangeConditions; description: string }
+  | { kind: 'exchange'; which: (typeof EXCHANGE_WHICH)[number]; where: ExchangeConditions; description: string }
   | { kind: 'probe'; cookieVisible: boolean; description: string }
   | { kind: 'options'; where: OptionsConditions; description: string }
   /** A write that ran while a slow request was in flight, on the same session; `kept` says whether it survived. */
   | { kind: 'race'; resave: boolean; kept: boolean; description: string }
   | { kind: 'all'; checks: Check[]; description: string };
+
+// The kinds listed above and the union's kinds are the same names (a type error otherwise).
+true satisfies SameNames<Check['kind'], CheckKind>;
+// The three verdicts of a cookie that is present are the inspector's own.
+true satisfies SameNames<Exclude<RequestCookieState, 'absent'>, CookieAnatomy['verdict']>;
+// Every option a condition can name is the sandbox's, and every option has a condition.
+true satisfies SameNames<(typeof EXACT_OPTIONS)[number] | 'name' | 'secret' | 'cookie', keyof SandboxOptions>;
+
+/** `true` when A and B are the same set of names, `never` (so `true satisfies` fails) when not. */
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 
 export interface Observation {
   exchanges: readonly Exchange[];
@@ -109,10 +140,10 @@ export function exchangeMismatch(where: ExchangeConditions, ex: Exchange): strin
     if (!cookie) return 'no Set-Cookie was sent';
     const actual = attributeValue(cookie, attribute as CookieAttribute);
     if (typeof wanted === 'boolean' && (actual !== null) !== wanted) {
-      return `the cookie ${wanted ? 'lacked' : 'had'} the ${attributeLabel(attribute)} attribute`;
+      return `the cookie ${wanted ? 'lacked' : 'had'} the ${attributeLabel(attribute as CookieAttribute)} attribute`;
     }
     if (typeof wanted === 'string' && (actual ?? '').toLowerCase() !== wanted.toLowerCase()) {
-      return `its ${attributeLabel(attribute)} was ${actual === null ? 'absent' : `"${actual}"`}, not "${wanted}"`;
+      return `its ${attributeLabel(attribute as CookieAttribute)} was ${actual === null ? 'absent' : `"${actual}"`}, not "${wanted}"`;
     }
   }
   if (where.requestCookie) {
@@ -164,7 +195,7 @@ export function optionsMismatch(where: OptionsConditions, options: SandboxOption
     const actual = options.cookie[key as keyof SandboxOptions['cookie']];
     if (!sameValue(actual, wanted)) return `cookie.${key} was ${JSON.stringify(actual)}, not ${JSON.stringify(wanted)}`;
   }
-  for (const key of ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'] as const) {
+  for (const key of EXACT_OPTIONS) {
     if (where[key] !== undefined && options[key] !== where[key]) return `${key} was ${JSON.stringify(options[key])}, not ${JSON.stringify(where[key])}`;
   }
   return '';
@@ -229,10 +260,10 @@ function attributeValue(cookie: Exchange['setCookieParsed'][number], attribute: 
   }
 }
 
-function attributeLabel(attribute: string): string {
-  return { httpOnly: 'HttpOnly', secure: 'Secure', expires: 'Expires', sameSite: 'SameSite', domain: 'Domain' }[attribute] ?? attribute;
+function attributeLabel(attribute: CookieAttribute): string {
+  return ATTRIBUTE_LABELS[attribute];
 }
 
-function verdictLabel(verdict: string): string {
-  return { absent: 'absent', valid: 'validly signed', 'bad-signature': 'badly signed', unsigned: 'unsigned' }[verdict] ?? verdict;
+function verdictLabel(verdict: RequestCookieState): string {
+  return VERDICT_LABELS[verdict];
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Marked } from 'marked';
 import { LessonError, validateLesson, type Lesson } from './schema.ts';
-import { flattenStrings } from '../flat-string.ts';
+import { flattenStrings } from '../http/flat-string.ts';
 
 const LESSON_FILE = /^(\d{2})-([a-z0-9-]+)\.md$/;
 const markdown = new Marked({ gfm: true, async: false });

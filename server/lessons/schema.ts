@@ -1,7 +1,7 @@
 // The lesson file format, and its validation: a lesson with an error stops start-up with a
 // message naming the file, the task and the field.
 import type { Check, ExchangeConditions, OptionsConditions } from './checks.ts';
-import { OptionsError, validateOptions, type SandboxOptions } from '../sandbox-options.ts';
+import { OptionsError, validateOptions, type SandboxOptions } from '../sandbox/options.ts';
 
 export type Step =
   | { option: string; value: string | number | boolean | null }

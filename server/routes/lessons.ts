@@ -1,14 +1,16 @@
-// Lesson handlers: the course list, lesson pages with their sandbox, task checks, hints, and the
-// learner's progress (reset, export, import).
-import type { Request, RequestHandler } from 'express';
-import { HttpError } from '../http-error.ts';
+// Lesson pages: the course list, a lesson with its sandbox, its tasks checked against what really
+// happened, and hints.
+import type { RequestHandler } from 'express';
+import { HttpError } from '../http/http-error.ts';
 import type { Lesson, Task } from '../lessons/schema.ts';
 import { evaluate } from '../lessons/checks.ts';
-import { ProgressError, type LessonProgress, type ProgressStore } from '../progress.ts';
-import type { Sandbox, SandboxRegistry } from '../sandbox-registry.ts';
-import type { Render } from '../views.ts';
-import { sandboxPanelsHtml } from '../sandbox-view.ts';
-import { startLearner } from '../site-session.ts';
+import type { LessonProgress, ProgressStore } from '../lessons/progress.ts';
+import type { SandboxRegistry } from '../sandbox/registry.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
+import type { Render } from '../http/views.ts';
+import { sandboxPanelsHtml } from '../sandbox/panels.ts';
+import { learnerId } from '../stores/site-session.ts';
+import { isHtmx } from '../http/negotiation.ts';
 
 export interface TaskState {
   task: Task;
@@ -38,7 +40,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
   };
 
   const page: RequestHandler = async (req, res) => {
-    const lesson = res.locals.lesson as Lesson;
+    const lesson = res.locals.lesson;
     const learner = learnerId(req, true)!;
     const saved = await progress.forLesson(learner, lesson.slug);
     const sandbox = await lessonSandbox(learner, lesson, saved);
@@ -57,7 +59,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
   };
 
   const tasks: RequestHandler = async (req, res) => {
-    const lesson = res.locals.lesson as Lesson;
+    const lesson = res.locals.lesson;
     const learner = learnerId(req, false);
     if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
     const saved = await progress.forLesson(learner, lesson.slug);
@@ -67,64 +69,19 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
   };
 
   const hint: RequestHandler = async (req, res) => {
-    const lesson = res.locals.lesson as Lesson;
+    const lesson = res.locals.lesson;
     const learner = learnerId(req, false);
     if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
     const task = lesson.tasks.find((t) => t.id === req.params.task);
     if (!task) throw new HttpError(404, `lesson "${lesson.slug}" has no task "${String(req.params.task)}"`);
     const before = await progress.forLesson(learner, lesson.slug);
     await progress.showHints(learner, lesson.slug, task.id, Math.min((before.hints.get(task.id) ?? 0) + 1, task.hints.length));
-    if (req.get('HX-Request') === 'true') {
+    if (isHtmx(req)) {
       const saved = await progress.forLesson(learner, lesson.slug);
       const sandbox = await lessonSandbox(learner, lesson, saved);
       res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox, saved) }));
     }
     else res.redirect(303, `/lessons/${lesson.slug}#task-${task.id}`);
-  };
-
-  const progressPage: RequestHandler = async (req, res) => {
-    const learner = learnerId(req, false);
-    const done = learner ? await progress.forLearner(learner) : new Map();
-    res.setHeader('Cache-Control', 'no-store');
-    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: null, error: false }));
-  };
-
-  const exportProgress: RequestHandler = async (req, res) => {
-    const learner = learnerId(req, false);
-    const data = learner ? await progress.exportProgress(learner) : { format: 'cookie-lab-progress', version: 1, lessons: {} };
-    res.setHeader('Content-Disposition', 'attachment; filename="cookie-lab-progress.json"');
-    res.setHeader('Cache-Control', 'no-store');
-    res.json(data);
-  };
-
-  /** Merges an uploaded export; a bad file re-renders the page with why, and changes nothing. */
-  const importProgress: RequestHandler = async (req, res) => {
-    const learner = learnerId(req, true)!;
-    const page = async (status: number, message: string, error: boolean) => {
-      const done = await progress.forLearner(learner);
-      res.status(status).send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message, error }));
-    };
-    const raw = (req.body as Record<string, unknown> | undefined)?.progress;
-    if (typeof raw !== 'string' || raw.trim() === '') return page(400, 'Nothing imported: choose a progress file (or paste its JSON) first.', true);
-    let data: unknown;
-    try {
-      data = JSON.parse(raw);
-    } catch {
-      return page(400, 'Nothing imported: the file is not valid JSON.', true);
-    }
-    try {
-      const count = await progress.importProgress(learner, data, lessons);
-      return page(200, `Imported: ${count} solved task(s) merged into your progress.`, false);
-    } catch (err) {
-      if (err instanceof ProgressError) return page(400, `Nothing imported: ${err.message}.`, true);
-      throw err;
-    }
-  };
-
-  const resetProgress: RequestHandler = async (req, res) => {
-    const learner = learnerId(req, false);
-    if (learner) await progress.reset(learner);
-    res.redirect(303, '/progress');
   };
 
   async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
@@ -163,12 +120,5 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     return states;
   }
 
-  return { load, list, page, tasks, hint, progressPage, exportProgress, importProgress, resetProgress };
+  return { load, list, page, tasks, hint };
 }
-
-/** The learner's id from the site session; with `create`, a new one (which makes the session save). */
-function learnerId(req: Request, create: boolean): string | null {
-  if (req.session.learnerId) return req.session.learnerId;
-  return create ? startLearner(req) : null;
-}
-

@@ -7,12 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type Server } from 'node:http';
 import assert from 'node:assert/strict';
 import { buildApp } from '../../server/app.ts';
-import { openDatabase, type Database } from '../../server/database.ts';
-import type { Limits } from '../../server/limits.ts';
+import { openDatabase, type Database } from '../../server/db/database.ts';
+import type { Limits } from '../../server/http/rate-limits.ts';
 import type { Config } from '../../server/config.ts';
-import type { RegistryLimits } from '../../server/sandbox-registry.ts';
-import type { Exchange } from '../../server/exchange.ts';
-import type { SandboxOptions } from '../../server/sandbox-options.ts';
+import type { RegistryLimits } from '../../server/sandbox/registry.ts';
+import type { Exchange } from '../../server/sandbox/model.ts';
+import type { SandboxOptions } from '../../server/sandbox/options.ts';
 import { testConfig } from '../helpers.ts';
 
 export interface CustomLab {

@@ -2,50 +2,12 @@
 // middleware (built once per options change, evicted least-recently-used) and a short history.
 import { randomBytes } from 'node:crypto';
 import session from 'express-session';
-import type { RequestHandler } from 'express';
-import type { SessionData } from 'express-session';
-import type { Database } from './database.ts';
-import { toSessionOptions, validateOptions, type SandboxOptions } from './sandbox-options.ts';
-import { SqliteSessionStore } from './sqlite-session-store.ts';
-import { LabMemoryStore, emptyMemorySessions, type MemorySessions } from './memory-session-store.ts';
-import { recordStoreCalls } from './store-calls.ts';
-import type { Exchange } from './exchange.ts';
-
-export interface InspectableStore {
-  peek(sid: string): Promise<SessionData | null>;
-}
-
-export interface Sandbox {
-  readonly id: string;
-  readonly path: string;
-  options: SandboxOptions;
-  middleware: RequestHandler;
-  store: InspectableStore;
-  /** A memory store's sessions outlive middleware rebuilds, but not eviction (like a process restart). */
-  readonly memorySessions: MemorySessions;
-  /** Newest last. */
-  readonly exchanges: Exchange[];
-  nextExchangeNumber: number;
-  /** The options row's updated_at this middleware was built from. */
-  builtFrom: number;
-  /** The database's OtherWriters generation the options were read or written in (-1: read them again). */
-  generation: number;
-  /** When this process last recorded the sandbox's use in the database. */
-  usedWrittenAt: number;
-  /** What document.cookie held on the learner's page when they last looked, and when (null: never). */
-  probe: { value: string; at: number } | null;
-}
-
-/** 128 bits from the CSPRNG, base64url: 22 characters, safe in a URL path and a cookie path. */
-const SANDBOX_ID = /^[A-Za-z0-9_-]{22}$/;
-
-export function isSandboxId(value: string): boolean {
-  return SANDBOX_ID.test(value);
-}
-
-export function sandboxPath(id: string): string {
-  return `/sandbox/${id}`;
-}
+import type { Database } from '../db/database.ts';
+import { toSessionOptions, validateOptions, type SandboxOptions } from './options.ts';
+import { SqliteSessionStore } from '../stores/sqlite-session-store.ts';
+import { LabMemoryStore, emptyMemorySessions, type MemorySessions } from '../stores/memory-session-store.ts';
+import { recordStoreCalls } from '../exchange/store-calls.ts';
+import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
 
 export interface RegistryLimits {
   /** Live middlewares held at once. */
@@ -83,7 +45,7 @@ export class SandboxRegistry {
     const now = Date.now();
     const generation = await this.db.otherWriters.generation();
     await this.db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', [id, JSON.stringify(options), now, now]);
-    return this.remember(this.build(id, options, undefined, now, generation));
+    return this.remember(this.newSandbox(id, options, now, generation));
   }
 
   /** The sandbox, or null when no sandbox has that id. */
@@ -148,7 +110,7 @@ export class SandboxRegistry {
       'UPDATE sandboxes SET options = ?, updated_at = max(updated_at + 1, ?) WHERE id = ? RETURNING updated_at',
       [JSON.stringify(options), Date.now(), sandbox.id],
     );
-    this.swapMiddleware(sandbox, options, row?.updated_at ?? Math.max(Date.now(), sandbox.builtFrom + 1));
+    sandbox.adopt(this.build(sandbox.id, options, sandbox.memorySessions, row?.updated_at ?? Math.max(Date.now(), sandbox.builtFrom + 1)));
   }
 
   /**
@@ -157,12 +119,7 @@ export class SandboxRegistry {
    */
   restart(sandbox: Sandbox): void {
     for (const sid of Object.keys(sandbox.memorySessions)) delete sandbox.memorySessions[sid];
-    this.swapMiddleware(sandbox, sandbox.options, sandbox.builtFrom);
-  }
-
-  record(sandbox: Sandbox, exchange: Exchange): void {
-    sandbox.exchanges.push(exchange);
-    if (sandbox.exchanges.length > this.limits.exchangesPerSandbox) sandbox.exchanges.shift();
+    sandbox.adopt(this.build(sandbox.id, sandbox.options, sandbox.memorySessions, sandbox.builtFrom));
   }
 
   /** Records use at most hourly: the clean-up only needs to know a sandbox is not abandoned. */
@@ -180,7 +137,7 @@ export class SandboxRegistry {
     if (!row) return null;
     // Stored options were valid when written; validating again keeps a hand-edited row from
     // reaching express-session.
-    return this.remember(this.build(id, validateOptions(JSON.parse(row.options)), undefined, row.updated_at, generation));
+    return this.remember(this.newSandbox(id, validateOptions(JSON.parse(row.options)), row.updated_at, generation));
   }
 
   /** Another app process has committed something: read the options again in case it was them. */
@@ -196,20 +153,12 @@ export class SandboxRegistry {
       }
       // A different row is another process's change, unless this process changed the options
       // itself while the row was being read (then its own change is the newer one).
-      if (row.updated_at !== before && sandbox.builtFrom === before) this.swapMiddleware(sandbox, validateOptions(JSON.parse(row.options)), row.updated_at);
+      if (row.updated_at !== before && sandbox.builtFrom === before) sandbox.adopt(this.build(sandbox.id, validateOptions(JSON.parse(row.options)), sandbox.memorySessions, row.updated_at));
       return sandbox;
     } catch (err) {
       sandbox.generation = -1; // not confirmed (a failed read, or a row that is not valid options): read again next time
       throw err;
     }
-  }
-
-  private swapMiddleware(sandbox: Sandbox, options: SandboxOptions, updatedAt: number): void {
-    const rebuilt = this.build(sandbox.id, options, sandbox.memorySessions, updatedAt);
-    sandbox.options = options;
-    sandbox.middleware = rebuilt.middleware;
-    sandbox.store = rebuilt.store;
-    sandbox.builtFrom = updatedAt;
   }
 
   private remember(sandbox: Sandbox): Sandbox {
@@ -227,27 +176,18 @@ export class SandboxRegistry {
     return sessions;
   }
 
+  private newSandbox(id: string, options: SandboxOptions, builtFrom: number, generation: number): Sandbox {
+    const memorySessions = this.memorySessionsOf(id);
+    return new Sandbox(id, this.build(id, options, memorySessions, builtFrom), memorySessions, this.limits.exchangesPerSandbox, generation);
+  }
+
   /**
    * express-session mutates the store it is given (connect/disconnect listeners, store.generate
    * with this middleware's cookie options), so every middleware gets a store instance of its own.
    */
-  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions = this.memorySessionsOf(id), builtFrom = 0, generation = -1): Sandbox {
+  private build(id: string, options: SandboxOptions, memorySessions: MemorySessions, builtFrom: number): SandboxState {
     const store = options.store === 'sqlite' ? new SqliteSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
     recordStoreCalls(store);
-    const path = sandboxPath(id);
-    return {
-      id,
-      path,
-      options,
-      middleware: session(toSessionOptions(options, path, store)),
-      store,
-      memorySessions,
-      exchanges: [],
-      nextExchangeNumber: 1,
-      builtFrom,
-      generation,
-      usedWrittenAt: 0,
-      probe: null,
-    };
+    return { options, middleware: session(toSessionOptions(options, sandboxPath(id), store)), store, builtFrom };
   }
 }

@@ -8,16 +8,7 @@
 // AsyncLocalStorage would do the same but turns on promise hooks for the whole process, which
 // costs every request a noticeable share of its time on Node 20.)
 import type { SessionData, Store } from 'express-session';
-
-export interface StoreCall {
-  op: 'get' | 'set' | 'touch' | 'destroy';
-  sid: string;
-  /** null while the call is still running (e.g. when a response is cut short). */
-  ok: boolean | null;
-  error?: string;
-  /** For `get`: whether the store had the session. */
-  found?: boolean;
-}
+import { STORE_OPS, type StoreCall } from '../sandbox/model.ts';
 
 export interface StoreCallLog {
   calls: StoreCall[];
@@ -43,12 +34,10 @@ export function withStoreCallLog<T>(log: StoreCallLog, fn: () => T): T {
   }
 }
 
-const RECORDED_OPS = ['get', 'set', 'touch', 'destroy'] as const;
-
 /** Wraps the store's own methods in place; express-session then calls the wrappers unknowingly. */
 export function recordStoreCalls<S extends Store>(store: S): S {
   const methods = store as unknown as Record<string, (...args: unknown[]) => void>;
-  for (const op of RECORDED_OPS) {
+  for (const op of STORE_OPS) {
     const original = methods[op];
     if (typeof original !== 'function') continue;
     methods[op] = function recorded(this: unknown, ...args: unknown[]) {

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import session from 'express-session';
 import type { Request, RequestHandler } from 'express';
-import type { Config } from './config.ts';
-import type { Database } from './database.ts';
-import { SITE_COOKIE_NAME } from './sandbox-options.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { SqliteSessionStore } from './sqlite-session-store.ts';
 
 /** Idle timeout: progress in a course is worth keeping for weeks, and it is renewed on use. */
@@ -53,6 +53,12 @@ const renewCookieDaily: RequestHandler = (req, _res, next) => {
 };
 
 /** Gives a new learner an id: the first thing the site session keeps, so its cookie goes out with this answer. */
+/** The learner's id from the site session; with `create`, a new one (which makes the session save). */
+export function learnerId(req: Request, create: boolean): string | null {
+  if (req.session.learnerId) return req.session.learnerId;
+  return create ? startLearner(req) : null;
+}
+
 export function startLearner(req: Request): string {
   const learnerId = randomBytes(16).toString('base64url');
   req.session.learnerId = learnerId;

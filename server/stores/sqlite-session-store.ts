@@ -2,8 +2,8 @@
 // the site itself). Built like express-session's own MemoryStore: a subclass of Store.
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import type { Database } from './database.ts';
-import { RowCache } from './row-cache.ts';
+import type { Database } from '../db/database.ts';
+import { RowCache } from '../db/row-cache.ts';
 
 type Callback<T = void> = (err: unknown, result?: T) => void;
 

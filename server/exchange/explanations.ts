@@ -2,29 +2,8 @@
 // decision in node_modules/express-session/index.js: `shouldSetCookie` and the `issecure` check in
 // its on-headers listener, and `shouldSave` / `shouldTouch` / `shouldDestroy` in its res.end.
 import type { RequestCookieReading } from './cookie-anatomy.ts';
-import type { SandboxOptions } from './sandbox-options.ts';
-import type { StoreCall } from './store-calls.ts';
-
-export type SandboxAction = 'visit' | 'write' | 'slow' | 'regenerate' | 'destroy' | 'unset';
-
-/** What express-session knew when the response headers went out. */
-export interface CookieDecision {
-  hasSession: boolean;
-  sessionId: string | null;
-  /** The id read from a valid signed cookie (express-session's `cookieId`), or null. */
-  cookieId: string | null;
-  /** cookieId !== req.sessionID: the browser does not hold this session's cookie yet. */
-  isNew: boolean;
-  /** express-session's isModified: the id changed, or the data (not the cookie) changed. */
-  modified: boolean;
-  /** req.session.cookie.expires != null, i.e. maxAge is set. */
-  hasExpiry: boolean;
-  cookieSecure: boolean;
-  requestSecure: boolean;
-  forwardedProto: string | null;
-  /** The session's own cookie settings (req.session.cookie), which a loaded session brings from the store. */
-  sessionCookie: { httpOnly: boolean; sameSite: string | boolean | null; domain: string | null; maxAge: number | null } | null;
-}
+import type { SandboxOptions } from '../sandbox/options.ts';
+import type { CookieDecision, SandboxAction, StoreCall } from '../sandbox/model.ts';
 
 export interface CookieExplanation {
   /** Whether express-session's logic says a Set-Cookie goes out. */

@@ -1,5 +1,5 @@
 // The TypeScript a learner would write for the sandbox's current options, secret from the environment.
-import type { SandboxOptions } from './sandbox-options.ts';
+import type { SandboxOptions } from './options.ts';
 
 export function sessionCode(options: SandboxOptions): string {
   const { cookie } = options;
@@ -16,7 +16,7 @@ export function sessionCode(options: SandboxOptions): string {
   ];
   const lines = [
     "import session from 'express-session';",
-    ...(options.store === 'sqlite' ? ["// SqliteSessionStore: an express-session Store over SQLite (see server/sqlite-session-store.ts)"] : []),
+    ...(options.store === 'sqlite' ? ["// SqliteSessionStore: an express-session Store over SQLite (see server/stores/sqlite-session-store.ts)"] : []),
     '',
     ...(options.proxy === null ? [] : options.proxy ? ["app.set('trust proxy', 1); // only behind a TLS-terminating proxy"] : []),
     'app.use(session({',

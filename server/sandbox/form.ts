@@ -1,5 +1,14 @@
-// Turns the options form (urlencoded: checkboxes absent when off, everything a string) into the
-// JSON shape validateOptions takes, leaving type errors for it to report by field.
+// The options form, both ways: the options as the form shows them, and a submitted form (urlencoded:
+// checkboxes absent when off, everything a string) as the JSON shape validateOptions takes, leaving
+// type errors for it to report by field.
+import type { SandboxOptions } from './options.ts';
+
+/** The form as shown: its values, and the field a refused change was refused for. */
+export interface FormState {
+  values: Record<string, unknown>;
+  error: { field: string; message: string } | null;
+}
+
 export function formToOptions(body: Record<string, unknown>): Record<string, unknown> {
   const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : '');
   const checked = (key: string) => body[key] === 'on' || body[key] === 'true';
@@ -26,4 +35,24 @@ export function formToOptions(body: Record<string, unknown>): Record<string, unk
 /** A known choice maps to its value; anything else passes through for validation to name. */
 function choice(value: string, known: Record<string, unknown>): unknown {
   return Object.hasOwn(known, value) ? known[value] : value;
+}
+
+/** The options as the form shows them (all strings, like a submitted form). */
+export function formValues(options: SandboxOptions): Record<string, string> {
+  const { cookie } = options;
+  return {
+    name: options.name,
+    secret: options.secret.join('\n'),
+    maxAge: cookie.maxAge === null ? '' : String(cookie.maxAge),
+    secure: String(cookie.secure),
+    httpOnly: cookie.httpOnly ? 'on' : '',
+    sameSite: cookie.sameSite === false ? '' : String(cookie.sameSite),
+    domain: cookie.domain ?? '',
+    resave: options.resave ? 'on' : '',
+    saveUninitialized: options.saveUninitialized ? 'on' : '',
+    rolling: options.rolling ? 'on' : '',
+    unset: options.unset,
+    proxy: options.proxy === null ? '' : String(options.proxy),
+    store: options.store,
+  };
 }

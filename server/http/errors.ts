@@ -2,7 +2,7 @@
 // page), never a stack trace; an error after the headers went out is only logged.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { HttpError } from './http-error.ts';
-import { OptionsError } from './sandbox-options.ts';
+import { OptionsError } from '../sandbox/options.ts';
 import type { Render } from './views.ts';
 
 /** The last route of the app and of each mounted router (whose req.path is relative to it). */

@@ -3,9 +3,9 @@
 import session from 'express-session';
 import type { Request, RequestHandler, Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SandboxAction } from './explain.ts';
-import type { ActionRunner } from './exchange.ts';
-import { HttpError } from './http-error.ts';
+import type { SandboxAction } from './model.ts';
+import type { ActionRunner } from '../exchange/recorder.ts';
+import { HttpError } from '../http/http-error.ts';
 
 export const MAX_SLOW_MS = 5000;
 export const MAX_VALUE_LENGTH = 2000;

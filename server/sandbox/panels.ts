@@ -1,21 +1,27 @@
 // What the sandbox panels (options form, inspector, session, history, code) need to render,
 // shared by the sandbox page, lesson pages and the htmx fragments.
-import type { SandboxOptions } from './sandbox-options.ts';
-import type { Sandbox } from './sandbox-registry.ts';
+import type { Exchange } from './model.ts';
+import type { Sandbox } from './sandbox.ts';
+import { formValues, type FormState } from './form.ts';
 import { sessionCode } from './session-code.ts';
-import type { Render } from './views.ts';
-import { flatten } from './flat-string.ts';
+import type { Render } from '../http/views.ts';
+import { flatten } from '../http/flat-string.ts';
 
 /** The locals the sandbox panels need, shared by the sandbox page and lesson pages. */
-export function sandboxPanels(sandbox: Sandbox) {
+export function sandboxPanels(sandbox: Sandbox, form: FormState = { values: formValues(sandbox.options), error: null }) {
   return {
     sandbox,
     options: sandbox.options,
-    form: { values: formValues(sandbox.options), error: null },
-    latest: sandbox.exchanges.at(-1) ?? null,
+    form,
+    latest: sandbox.history.latest,
     history: [...sandbox.exchanges].reverse(),
     code: sessionCode(sandbox.options),
   };
+}
+
+/** The htmx answer to a sandbox request: the inspector, and the session and history it changed. */
+export function exchangeFragment(render: Render, sandbox: Sandbox, exchange: Exchange): string {
+  return render('partials/exchange-fragment', { sandbox, latest: exchange, history: [...sandbox.exchanges].reverse() });
 }
 
 /**
@@ -27,31 +33,11 @@ export function sandboxPanels(sandbox: Sandbox) {
 const renderedPanels = new WeakMap<Sandbox, { key: string; html: string }>();
 
 export function sandboxPanelsHtml(render: Render, sandbox: Sandbox): string {
-  const key = `${sandbox.builtFrom} ${sandbox.exchanges.at(-1)?.number ?? 0}`;
+  const key = `${sandbox.builtFrom} ${sandbox.history.latest?.number ?? 0}`;
   const kept = renderedPanels.get(sandbox);
   if (kept?.key === key) return kept.html;
   // Stored flat: every page showing it embeds it (see flat-string.ts).
   const html = flatten(render('partials/sandbox-panels', sandboxPanels(sandbox)));
   renderedPanels.set(sandbox, { key, html });
   return html;
-}
-
-/** The options as the form shows them (all strings, like a submitted form). */
-export function formValues(options: SandboxOptions): Record<string, string> {
-  const { cookie } = options;
-  return {
-    name: options.name,
-    secret: options.secret.join('\n'),
-    maxAge: cookie.maxAge === null ? '' : String(cookie.maxAge),
-    secure: String(cookie.secure),
-    httpOnly: cookie.httpOnly ? 'on' : '',
-    sameSite: cookie.sameSite === false ? '' : String(cookie.sameSite),
-    domain: cookie.domain ?? '',
-    resave: options.resave ? 'on' : '',
-    saveUninitialized: options.saveUninitialized ? 'on' : '',
-    rolling: options.rolling ? 'on' : '',
-    unset: options.unset,
-    proxy: options.proxy === null ? '' : String(options.proxy),
-    store: options.store,
-  };
 }

@@ -2,8 +2,8 @@
 // sandboxes nobody has used for a long time, and the expired sessions a MemoryStore only drops
 // when they are read.
 import type { Database } from './database.ts';
-import type { ProgressStore } from './progress.ts';
-import type { SandboxRegistry } from './sandbox-registry.ts';
+import type { ProgressStore } from '../lessons/progress.ts';
+import type { SandboxRegistry } from '../sandbox/registry.ts';
 
 export interface CleanupOptions {
   everyMs: number;

@@ -2,56 +2,26 @@
 // Set-Cookie headers the response really carried, the store calls it caused and the session before
 // and after, with the reasons. The response body describes the exchange it is part of, so it is
 // written last: after express-session has sent the headers and finished saving.
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { TLSSocket } from 'node:tls';
 import onHeaders from 'on-headers';
-import { parseSetCookie, readRequestCookie, type CookieAnatomy, type ParsedSetCookie, type RequestCookieReading } from './cookie-anatomy.ts';
-import { explainSetCookie, explainStore, type CookieDecision, type SandboxAction } from './explain.ts';
-import type { Sandbox, SandboxRegistry } from './sandbox-registry.ts';
-import type { SandboxOptions } from './sandbox-options.ts';
-import { withStoreCallLog, type StoreCall, type StoreCallLog } from './store-calls.ts';
+import { parseSetCookie, readRequestCookie, type RequestCookieReading } from './cookie-anatomy.ts';
+import { explainSetCookie, explainStore } from './explanations.ts';
+import type { CookieDecision, Exchange, SandboxAction } from '../sandbox/model.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
+import type { SandboxOptions } from '../sandbox/options.ts';
+import { withStoreCallLog, type StoreCallLog } from './store-calls.ts';
+import { negotiate, type AnswerFormat } from '../http/negotiation.ts';
 import { browserNotes } from './browser-notes.ts';
-import { HttpError } from './http-error.ts';
+import { HttpError } from '../http/http-error.ts';
 
-export interface Exchange {
-  number: number;
-  /** When the request arrived and when its exchange was complete (ISO times): overlaps show races. */
-  startedAt: string;
-  finishedAt: string;
-  action: SandboxAction;
-  method: string;
-  path: string;
-  status: number;
-  /** What the request asked for: the key and value written, or the delay of a slow visit. */
-  input: Record<string, string | number | boolean> | null;
-  /** The raw Cookie request header, or null when the browser sent none. */
-  requestCookie: string | null;
-  requestCookieAnatomy: CookieAnatomy | null;
-  /** Names of the other cookies the browser sent along (the lab's own, other sandboxes' never). */
-  otherRequestCookies: string[];
-  /** The raw Set-Cookie headers as the response carried them. */
-  setCookie: string[];
-  setCookieParsed: ParsedSetCookie[];
-  sessionId: string | null;
-  sessionBefore: SessionData | null;
-  sessionAfter: SessionData | null;
-  storeCalls: StoreCall[];
-  decision: CookieDecision;
-  /** Why a Set-Cookie was or was not sent. */
-  why: string;
-  whyStore: string;
-  /** What the browser will make of the cookie (rejections the server cannot see). */
-  browserNotes: string[];
-  error: string | null;
-  options: SandboxOptions;
-}
-
-export type ExchangeFormat = 'json' | 'fragment' | 'redirect';
-
-/** Renders the body for htmx; given the sandbox after the exchange was recorded. */
+/** Renders the htmx body for an exchange, given the sandbox after the exchange was recorded. */
 export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
 
+export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
+
+/** One request's recording, from its arrival until its answer is written. */
 interface ExchangeState {
   sandbox: Sandbox;
   options: SandboxOptions;
@@ -66,24 +36,17 @@ interface ExchangeState {
   errorStatus: number;
   /** Set when the action is done: the next res.end() is the one that finishes the exchange. */
   finishing: boolean;
-  /** How the answer is written, from the request's headers (content negotiation, done once). */
-  format: ExchangeFormat;
+  format: AnswerFormat;
 }
 
-export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
-
 /**
- * The handlers for one sandbox action: capture, the sandbox's own session middleware, the action.
- * `res.locals.sandbox` must already hold the sandbox.
+ * The handler for one sandbox action: it runs the sandbox's own session middleware, then the
+ * action, then lets express-session end the response (saving or touching the session), and only
+ * then writes the body that describes all of it. `res.locals.sandbox` must hold the sandbox.
  */
-export function exchangeHandlers(
-  action: SandboxAction,
-  run: ActionRunner,
-  registry: SandboxRegistry,
-  renderFragment: FragmentRenderer,
-): RequestHandler[] {
-  const begin: RequestHandler = (req, res, next) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+export function exchangeHandler(action: SandboxAction, run: ActionRunner, renderFragment: FragmentRenderer): RequestHandler {
+  return (req, res, next) => {
+    const sandbox = res.locals.sandbox;
     const options = sandbox.options;
     const state: ExchangeState = {
       sandbox,
@@ -96,58 +59,44 @@ export function exchangeHandlers(
       error: null,
       errorStatus: 503,
       finishing: false,
-      format: exchangeFormat(req),
+      format: negotiate(req, res),
     };
-    res.locals.exchangeState = state;
     // Registered before express-session's own listener, so it runs after it: it sees the
     // decision's inputs exactly as express-session saw them when it chose whether to set a cookie.
     onHeaders(res, () => {
       state.decision = decisionInputs(req, state);
     });
-    deferEndUntilRecorded(req, res, state, action, registry, renderFragment);
-    next();
+    deferEndUntilRecorded(req, res, state, action, renderFragment);
+    // express-session asks its store for the session (get) from inside this call.
+    withStoreCallLog(state.log, () =>
+      sandbox.middleware(req, res, (err?: unknown) => {
+        if (err && state.original) {
+          // A save, touch or destroy that failed inside res.end: the answer is already on its way.
+          next(err);
+        } else if (err) {
+          // A store that fails while loading the session is lesson material too: record it, answer 503.
+          state.error = `the session store failed while loading the session: ${err instanceof Error ? err.message : String(err)}`;
+          finish(res, state);
+        } else if (!req.session) {
+          next(new Error('express-session attached no session to this request'));
+        } else {
+          state.original = { id: req.session.id, data: serializeWithoutCookie(req.session) };
+          void perform(req, res, state, run);
+        }
+      }),
+    );
   };
+}
 
-  /** express-session asks its store for the session (get) from inside this call. */
-  const runSessionMiddleware: RequestHandler = (req, res, next) => {
-    const state = res.locals.exchangeState as ExchangeState;
-    withStoreCallLog(state.log, () => state.sandbox.middleware(req, res, next));
-  };
-
-  const remember: RequestHandler = (req, res, next) => {
-    const state = res.locals.exchangeState as ExchangeState;
-    if (!req.session) {
-      next(new Error('express-session attached no session to this request'));
-      return;
-    }
-    state.original = { id: req.session.id, data: serializeWithoutCookie(req.session) };
-    next();
-  };
-
-  const perform: RequestHandler = async (req, res) => {
-    const state = res.locals.exchangeState as ExchangeState;
-    try {
-      // regenerate() and destroy() call the store from inside the action, before its first await.
-      await withStoreCallLog(state.log, () => run(req, res));
-    } catch (err) {
-      state.error = err instanceof Error ? err.message : String(err);
-      if (err instanceof HttpError) state.errorStatus = err.status;
-    }
-    finish(res, state);
-  };
-
-  /** A store that fails while loading the session is lesson material too: record it, answer 503. */
-  const storeFailed: ErrorRequestHandler = (err: unknown, req, res, next) => {
-    const state = res.locals.exchangeState as ExchangeState | undefined;
-    if (!state || res.headersSent) {
-      next(err);
-      return;
-    }
-    state.error = `the session store failed while loading the session: ${err instanceof Error ? err.message : String(err)}`;
-    finish(res, state);
-  };
-
-  return [begin, runSessionMiddleware, remember, perform, storeFailed] as RequestHandler[];
+async function perform(req: Request, res: Response, state: ExchangeState, run: ActionRunner): Promise<void> {
+  try {
+    // regenerate() and destroy() call the store from inside the action, before its first await.
+    await withStoreCallLog(state.log, () => run(req, res));
+  } catch (err) {
+    state.error = err instanceof Error ? err.message : String(err);
+    if (err instanceof HttpError) state.errorStatus = err.status;
+  }
+  finish(res, state);
 }
 
 /** Ends the request through express-session's res.end, which saves, then lets the exchange be written. */
@@ -155,34 +104,20 @@ function finish(res: Response, state: ExchangeState): void {
   const format = state.format;
   if (state.error) res.status(state.errorStatus);
   res.setHeader('Cache-Control', 'no-store');
-  res.vary('Accept');
-  res.vary('HX-Request');
-  // Lets other panels (a lesson's tasks) refresh once the exchange is in.
+  // Lets other panels (a lesson's tasks, the cookie probe) refresh once the exchange is in.
   if (format === 'fragment') res.setHeader('HX-Trigger', 'sandbox-exchange');
   res.type(format === 'json' ? 'application/json' : 'text/html');
-  if (format === 'redirect' && !state.error) res.status(303).setHeader('Location', state.sandbox.path);
+  if (format === 'page' && !state.error) res.status(303).setHeader('Location', state.sandbox.path);
   state.finishing = true;
   // express-session saves, touches or destroys from inside res.end.
   withStoreCallLog(state.log, () => res.end());
-}
-
-export function exchangeFormat(req: Request): ExchangeFormat {
-  if (req.get('HX-Request') === 'true') return 'fragment';
-  return req.accepts(['html', 'json']) === 'json' ? 'json' : 'redirect';
 }
 
 /**
  * Installed before express-session wraps res.end, so express-session's "really end now" (after
  * it saved or touched the session) lands here; only then is the whole exchange known.
  */
-function deferEndUntilRecorded(
-  req: Request,
-  res: Response,
-  state: ExchangeState,
-  action: SandboxAction,
-  registry: SandboxRegistry,
-  renderFragment: FragmentRenderer,
-): void {
+function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, renderFragment: FragmentRenderer): void {
   const end = res.end.bind(res) as (body?: string) => Response;
   res.end = function finishExchange(...args: unknown[]) {
     if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
@@ -192,7 +127,7 @@ function deferEndUntilRecorded(
     if (!res.headersSent) res.writeHead(res.statusCode);
     record(req, res, state, action)
       .then((exchange) => {
-        registry.record(state.sandbox, exchange);
+        state.sandbox.history.push(exchange);
         const format = state.format;
         if (format === 'json') end(JSON.stringify(exchange));
         else if (format === 'fragment') end(renderFragment(state.sandbox, exchange));
@@ -228,14 +163,14 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   const sent = setCookie.some((header) => header.startsWith(`${options.name}=`));
   const setCookieParsed = setCookie.map((header) => parseSetCookie(header, options.secret));
   return {
-    number: sandbox.nextExchangeNumber++,
+    number: sandbox.history.takeNumber(),
     startedAt: state.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     action,
     method: req.method,
     path: req.originalUrl,
     status: res.statusCode,
-    input: (res.locals.write as Exchange['input']) ?? (typeof res.locals.slowMs === 'number' ? { ms: res.locals.slowMs as number } : null),
+    input: res.locals.write ?? (res.locals.slowMs === undefined ? null : { ms: res.locals.slowMs }),
     requestCookie: req.headers.cookie ?? null,
     requestCookieAnatomy: reading.anatomy,
     otherRequestCookies: cookieNames(req.headers.cookie).filter((name) => name !== options.name),

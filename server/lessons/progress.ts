@@ -1,8 +1,8 @@
 // A learner's progress through the lessons: solved tasks, hints shown, and each lesson's sandbox.
 // Keyed by a learner id kept in the site's own session; stored in SQLite so it survives restarts.
-import type { Database } from './database.ts';
-import type { Lesson } from './lessons/schema.ts';
-import { RowCache } from './row-cache.ts';
+import type { Database } from '../db/database.ts';
+import type { Lesson } from './schema.ts';
+import { RowCache } from '../db/row-cache.ts';
 
 /** Shared by every request that reads it while it is cached: never changed in place. */
 export interface LessonProgress {

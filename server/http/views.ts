@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type Pug from 'pug';
+import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 
 export type Render = (template: string, locals?: Record<string, unknown>) => string;
 type Template = (locals: Record<string, unknown>) => string;
@@ -34,13 +35,19 @@ export function templateFiles(root: string): [string, string][] {
     .filter(([name]) => !name.startsWith('mixins/'));
 }
 
+/** Locals every template gets, so names the server owns are never typed into a template. */
+export const TEMPLATE_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({
+  /** The lab's own session cookie (server/stores/site-session.ts), which the inspector explains. */
+  siteCookieName: SITE_COOKIE_NAME,
+});
+
 function renderWith(templates: Map<string, Template>): Render {
   return (template, locals = {}) => {
     const fn = templates.get(template);
     if (!fn) throw new Error(`no such view: ${template}`);
     // Locals are data only; pug options are fixed at compile time, so no value a learner stores
     // can become a render option.
-    return fn({ ...locals });
+    return fn({ ...TEMPLATE_DEFAULTS, ...locals });
   };
 }
 

@@ -1,0 +1,23 @@
+// What the lab's middleware leaves in res.locals for the handlers after it, typed once.
+import type { Sandbox } from '../sandbox/sandbox.ts';
+import type { SessionValue } from '../sandbox/actions.ts';
+import type { Lesson } from '../lessons/schema.ts';
+
+declare global {
+  // Express's own extension point for res.locals (@types/express-serve-static-core).
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Set by the sandbox `load` middleware on every /sandbox/:id and /api/sandboxes/:id route. */
+      sandbox: Sandbox;
+      /** Set by the lessons `load` middleware on every /lessons/:slug route. */
+      lesson: Lesson;
+      /** A write's checked input (readWriteInput). */
+      write?: { key: string; value: SessionValue };
+      /** A slow visit's checked delay in milliseconds (readSlowInput). */
+      slowMs?: number;
+    }
+  }
+}
+
+export {};

@@ -1,0 +1,71 @@
+// Per-learner limits, all counted by express-rate-limit. Sandbox traffic is counted per sandbox, not
+// per address, so a whole class behind one school address is never blocked by its neighbours; only
+// creation and id guessing are counted per address, with room for a large class.
+import { MemoryStore, rateLimit, type Options } from 'express-rate-limit';
+import type { Request, Response } from 'express';
+import { HttpError } from './http-error.ts';
+
+export interface Limits {
+  /** Sandboxes one address may create per minute (a class of hundreds behind one NAT fits). */
+  sandboxesPerMinute: number;
+  /** Requests to one sandbox per minute: far above what clicking can do. */
+  sandboxRequestsPerMinute: number;
+  /** Unknown sandbox ids one address may try per minute. */
+  unknownIdsPerMinute: number;
+}
+
+export const defaultLimits: Limits = { sandboxesPerMinute: 600, sandboxRequestsPerMinute: 600, unknownIdsPerMinute: 60 };
+
+const WINDOW_MS = 60_000;
+
+export function rateLimits(limits: Limits) {
+  const common: Partial<Options> = {
+    windowMs: WINDOW_MS,
+    // The IETF draft's `RateLimit` and `RateLimit-Policy` headers, on every answer that is counted.
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next, options) => {
+      next(new HttpError(429, String(options.message)));
+    },
+  };
+  return {
+    createSandbox: rateLimit({ ...common, limit: limits.sandboxesPerMinute, message: 'too many new sandboxes from this address; try again in a minute' }),
+    /** Requests to one sandbox, from whoever sends them (runs after the sandbox was loaded). */
+    sandboxRequests: rateLimit({
+      ...common,
+      identifier: 'sandbox',
+      limit: limits.sandboxRequestsPerMinute,
+      keyGenerator: (req) => String(req.params.id),
+      message: 'this sandbox has had too many requests this minute; wait a moment',
+    }),
+    guessing: new MissCounter(limits.unknownIdsPerMinute),
+  };
+}
+
+/**
+ * Counts unknown sandbox ids per address. Only real misses count (a request that is cut short, or
+ * one for your own sandbox, never does), so the load middleware counts them itself in
+ * express-rate-limit's store, rather than through its middleware, whose "skip successful
+ * requests" counts every request until it finishes.
+ */
+export class MissCounter {
+  private readonly store = new MemoryStore();
+
+  constructor(private readonly limit: number) {
+    this.store.init({ windowMs: WINDOW_MS } as Options);
+  }
+
+  /** Records a miss from this address; throws a 429 once the address is past the limit. */
+  async miss(req: Request, res: Response): Promise<void> {
+    const { totalHits, resetTime } = await this.store.increment(req.ip ?? 'unknown');
+    if (totalHits <= this.limit) return;
+    const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
+    res.setHeader('Retry-After', String(seconds));
+    throw new HttpError(429, 'too many unknown sandbox ids from this address; try again in a minute');
+  }
+
+  /** Stops the store's clean-up timer (tests and shutdown). */
+  shutdown(): void {
+    this.store.shutdown();
+  }
+}

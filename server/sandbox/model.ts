@@ -1,0 +1,77 @@
+// The records every part of the lab shares: what a sandbox request did (an Exchange), what
+// express-session decided for it, and the store calls it caused. Each list of names is defined
+// here once; the types, the lesson validator and the recorders are derived from it.
+import type { SessionData } from 'express-session';
+import type { CookieAnatomy, ParsedSetCookie } from '../exchange/cookie-anatomy.ts';
+import type { SandboxOptions } from './options.ts';
+
+/** What a learner's browser can ask a sandbox to do to its session. */
+export const SANDBOX_ACTIONS = ['visit', 'write', 'slow', 'regenerate', 'destroy', 'unset'] as const;
+export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
+
+/** The Store methods express-session calls, and the ones the inspector records. */
+export const STORE_OPS = ['get', 'set', 'touch', 'destroy'] as const;
+export type StoreOp = (typeof STORE_OPS)[number];
+
+export interface StoreCall {
+  op: StoreOp;
+  sid: string;
+  /** null while the call is still running (e.g. when a response is cut short). */
+  ok: boolean | null;
+  error?: string;
+  /** For `get`: whether the store had the session. */
+  found?: boolean;
+}
+
+/** What express-session knew when the response headers went out. */
+export interface CookieDecision {
+  hasSession: boolean;
+  sessionId: string | null;
+  /** The id read from a valid signed cookie (express-session's `cookieId`), or null. */
+  cookieId: string | null;
+  /** cookieId !== req.sessionID: the browser does not hold this session's cookie yet. */
+  isNew: boolean;
+  /** express-session's isModified: the id changed, or the data (not the cookie) changed. */
+  modified: boolean;
+  /** req.session.cookie.expires != null, i.e. maxAge is set. */
+  hasExpiry: boolean;
+  cookieSecure: boolean;
+  requestSecure: boolean;
+  forwardedProto: string | null;
+  /** The session's own cookie settings (req.session.cookie), which a loaded session brings from the store. */
+  sessionCookie: { httpOnly: boolean; sameSite: string | boolean | null; domain: string | null; maxAge: number | null } | null;
+}
+
+export interface Exchange {
+  number: number;
+  /** When the request arrived and when its exchange was complete (ISO times): overlaps show races. */
+  startedAt: string;
+  finishedAt: string;
+  action: SandboxAction;
+  method: string;
+  path: string;
+  status: number;
+  /** What the request asked for: the key and value written, or the delay of a slow visit. */
+  input: Record<string, string | number | boolean> | null;
+  /** The raw Cookie request header, or null when the browser sent none. */
+  requestCookie: string | null;
+  requestCookieAnatomy: CookieAnatomy | null;
+  /** Names of the other cookies the browser sent along (the lab's own, other sandboxes' never). */
+  otherRequestCookies: string[];
+  /** The raw Set-Cookie headers as the response carried them. */
+  setCookie: string[];
+  setCookieParsed: ParsedSetCookie[];
+  sessionId: string | null;
+  sessionBefore: SessionData | null;
+  sessionAfter: SessionData | null;
+  storeCalls: StoreCall[];
+  decision: CookieDecision;
+  /** Why a Set-Cookie was or was not sent. */
+  why: string;
+  whyStore: string;
+  /** What the browser will make of the cookie (rejections the server cannot see). */
+  browserNotes: string[];
+  error: string | null;
+  options: SandboxOptions;
+}
+
