@@ -1,8 +1,9 @@
-// Playwright end-to-end tests: the real app (node --import tsx server/main.ts) on a fixed port, over
-// a fresh SQLite file per run, driven by Debian's Chromium when it is installed.
+// Playwright end-to-end tests: the app as a user starts it (npm start: the build, then
+// dist/main.js) on a fixed port, over a fresh SQLite file per run, driven by Debian's Chromium when
+// it is installed (else Playwright's own, which npm's pretest:e2e fetches).
 import { defineConfig, devices } from '@playwright/test';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromiumExecutable } from './e2e/support/browser.ts';
 
 // E2E_PORT lets two runs (or a run beside a dev server) on one machine keep apart.
 const PORT = Number(process.env.E2E_PORT || 3210);
@@ -32,7 +33,7 @@ export default defineConfig({
       use: {
         ...devices['Desktop Chrome'],
         launchOptions: {
-          executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+          executablePath: chromiumExecutable(),
           args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync'],
         },
       },
