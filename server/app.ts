@@ -68,8 +68,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const site = siteSession(db, config);
 
   // Routes, grouped on their first path segment, the busiest first: a request walks past only
-  // the groups before its own and its own group's routes (each costs it a few microseconds:
-  // about a tenth of a lesson page's time when all routes and parsers were in one list).
+  // the groups before its own and its own group's routes, not every route and parser of the app.
   // Each group ends in notFound: a router that runs out of routes would answer OPTIONS itself
   // with an Allow list, and the lab serves its own origin only (no CORS preflight).
   const sandboxRoutes = router();

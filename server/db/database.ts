@@ -149,7 +149,7 @@ const BUSY_RETRY_BUDGET_MS = 2000;
 
 /**
  * node-sqlite3 prepares (and later finalizes) a fresh statement for every `db.get(sql)`: three trips
- * through libuv's thread pool, and about a tenth of a lesson page's CPU. Our SQL is a fixed set of
+ * through libuv's thread pool (docs/performance.md has the cost). Our SQL is a fixed set of
  * strings, so prepared statements are kept and reused. One statement runs one call at a time (the
  * next waits for the main thread to hand it over), so each string has a few idle statements,
  * and a busy moment prepares more. Reads step to the end (`all`), never `get`: a statement left

@@ -4,7 +4,7 @@
 // cache (the site's sessions, learners' progress, sandboxes' options) whether what it holds may be
 // stale: with one app process nothing is read again because time has passed, and with several, a
 // change made elsewhere shows within `withinMs`. (Re-reading each entry on its own every second
-// was, under a classroom's load, about 400 queries a second and a tenth of a lesson page's CPU.)
+// instead costs hundreds of queries a second under a classroom's load: docs/performance.md.)
 
 /** Just what a look needs from the database (see database.ts). */
 interface Queryable {

@@ -15,6 +15,8 @@ export const EXCHANGE_WHICH = ['latest', 'any'] as const;
 /** The Set-Cookie attributes a check can look at. */
 export const COOKIE_ATTRIBUTES = ['httpOnly', 'secure', 'expires', 'sameSite', 'domain'] as const;
 export type CookieAttribute = (typeof COOKIE_ATTRIBUTES)[number];
+/** What a Set-Cookie's SameSite can say (compared case-insensitively: express-session writes "Lax"). */
+export const SET_COOKIE_SAME_SITE = ['lax', 'strict', 'none'] as const;
 const ATTRIBUTE_LABELS: Record<CookieAttribute, string> = { httpOnly: 'HttpOnly', secure: 'Secure', expires: 'Expires', sameSite: 'SameSite', domain: 'Domain' };
 
 /** How the request's sandbox cookie read: absent, or the verdict of its signature check. */

@@ -3,13 +3,52 @@
 import type { Check, ExchangeConditions, OptionsConditions } from './checks.ts';
 import { OptionsError, validateOptions, type SandboxOptions } from '../sandbox/options.ts';
 
-export type Step =
-  | { option: string; value: string | number | boolean | null }
-  | { request: 'visit' | 'write' | 'slow' | 'regenerate' | 'destroy' | 'unset' | 'restart'; key?: string; value?: string; ms?: number }
-  | { probe: true }
-  | { wait: number }
-  /** Start the first request and, while it is in flight, the others (for races). */
-  | { together: Step[] };
+/** What a solution's request step can press: the sandbox's requests, and restarting the server. */
+export const STEP_REQUESTS = [...SANDBOX_ACTIONS, 'restart'] as const;
+export type StepRequest = (typeof STEP_REQUESTS)[number];
+
+/** An option a solution step can set: a top-level one, or `cookie.` and a cookie option. */
+export type OptionField = Exclude<keyof SandboxOptions, 'cookie'> | `cookie.${keyof SandboxOptions['cookie']}`;
+
+/** Each option a step can set, and the control the options form shows for it (what the replays operate). */
+export const OPTION_CONTROLS: Record<OptionField, 'text' | 'textarea' | 'select' | 'checkbox'> = {
+  name: 'text',
+  secret: 'textarea',
+  'cookie.maxAge': 'text',
+  'cookie.secure': 'select',
+  'cookie.httpOnly': 'checkbox',
+  'cookie.sameSite': 'select',
+  'cookie.domain': 'text',
+  resave: 'checkbox',
+  saveUninitialized: 'checkbox',
+  rolling: 'checkbox',
+  unset: 'select',
+  proxy: 'select',
+  store: 'select',
+};
+export const OPTION_FIELDS = Object.keys(OPTION_CONTROLS) as OptionField[];
+
+export interface OptionStep {
+  option: OptionField;
+  value: string | number | boolean | null;
+}
+export interface RequestStep {
+  request: StepRequest;
+  key?: string;
+  value?: string;
+  ms?: number;
+}
+export interface ProbeStep {
+  probe: true;
+}
+export interface WaitStep {
+  wait: number;
+}
+/** Start the first request and, while it is in flight, the others (for races). */
+export interface TogetherStep {
+  together: Step[];
+}
+export type Step = OptionStep | RequestStep | ProbeStep | WaitStep | TogetherStep;
 
 export interface Task {
   id: string;

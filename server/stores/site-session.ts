@@ -41,8 +41,7 @@ export function siteSession(db: Database, config: Config): RequestHandler[] {
 
 /**
  * Keeps the idle timeout rolling without re-sending the cookie on every answer. `rolling: true`
- * would sign and send a Set-Cookie with every answer: about a tenth of a lesson page's server
- * time under load. With rolling off, express-session sends the cookie when the session changes
+ * would sign and send a Set-Cookie with every answer, a cost docs/performance.md measures. With rolling off, express-session sends the cookie when the session changes
  * (its shouldSetCookie: `cookie.expires != null && isModified(session)`): changing the session once
  * a day renews the browser's Expires, so the cookie lasts 29 to 30 days after the last visit.
  */

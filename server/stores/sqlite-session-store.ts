@@ -161,8 +161,9 @@ export function expiresAt(sess: SessionData): number {
 }
 
 /**
- * Runs the work and reports to a Node-style callback. The callback runs after an `await`, so it
- * stays in the caller's async context (the lab attributes store calls to requests through it).
+ * Runs the work and reports to a Node-style callback, always after the call has returned, as any
+ * store over a database does. (Which request a store call belongs to is settled when the call is
+ * made, not when it answers: see exchange/store-calls.ts.)
  */
 function settle<T>(work: () => Promise<T>, callback: Callback<T> | undefined): void {
   work().then(
