@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { measureRateLimit } from './rate-limit.ts';
 
 const CONNECTIONS = 100;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -99,6 +100,7 @@ async function main() {
   console.log(pageLoad.trim(), '\n');
   await measureIdleSandboxes();
   await measureStartup();
+  console.log(`\n${await measureRateLimit()}`);
 }
 
 interface Learner {
