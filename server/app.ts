@@ -83,6 +83,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.get('/:id', sandbox, sandboxes.page);
   sandboxRoutes.post('/:id/options', parseBody, sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
   sandboxRoutes.get('/:id/frame', sandbox, sandboxes.frame);
+  sandboxRoutes.get('/:id/jar', sandbox, limits.sandboxRequests, sandboxes.jar);
   sandboxRoutes.post('/:id/probe', parseBody, sandbox, limits.sandboxRequests, sandboxes.probe);
   sandboxRoutes.post('/:id/restart', parseBody, sandbox, limits.sandboxRequests, sandboxes.restart);
   sandboxRoutes.use(notFound);

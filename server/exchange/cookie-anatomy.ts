@@ -57,7 +57,8 @@ export function takeApart(raw: string, decoded: string, secrets: readonly string
   };
 }
 
-function rawValuesNamed(header: string, name: string): string[] {
+/** The raw values of every cookie called `name` in a Cookie header, in the header's order. */
+export function rawValuesNamed(header: string, name: string): string[] {
   const values: string[] = [];
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');

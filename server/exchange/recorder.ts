@@ -168,6 +168,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     finishedAt: new Date().toISOString(),
     action,
     method: req.method,
+    host: req.hostname,
     path: req.originalUrl,
     status: res.statusCode,
     input: res.locals.write ?? (res.locals.slowMs === undefined ? null : { ms: res.locals.slowMs }),

@@ -1,7 +1,8 @@
 // Sandbox pages: load one by id, its page, the options form, the cookie probe and the restart.
 import type { RequestHandler } from 'express';
 import { HttpError } from '../http/http-error.ts';
-import { isHtmx } from '../http/negotiation.ts';
+import { isHtmx, negotiate } from '../http/negotiation.ts';
+import { observeJar } from '../exchange/jar.ts';
 import type { MissCounter } from '../http/rate-limits.ts';
 import type { Render } from '../http/views.ts';
 import { articleOptions, validateOptions, OptionsError } from '../sandbox/options.ts';
@@ -72,7 +73,25 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     const value = (req.body as Record<string, unknown> | undefined)?.documentCookie;
     if (typeof value !== 'string' || value.length > 4096) throw new HttpError(400, 'documentCookie must be the text of document.cookie (at most 4096 characters)', 'documentCookie');
     res.locals.sandbox.probe = { value, at: Date.now() };
+    // Lets other panels (a lesson's tasks) refresh, as after an exchange or an options change.
+    if (isHtmx(req)) res.setHeader('HX-Trigger', 'sandbox-probe');
     res.status(204).end();
+  };
+
+  /**
+   * What the browser now holds for the sandbox, from the browser itself: this route is under the
+   * sandbox's path and runs no session middleware, so its Cookie header is every cookie the browser
+   * sends there (HttpOnly ones included), untouched. The page also says what its JavaScript saw
+   * (document.cookie under the same path), which lesson checks use.
+   */
+  const jar: RequestHandler = (req, res) => {
+    const sandbox = res.locals.sandbox;
+    const documentCookie = readDocumentCookie(req.get('X-Document-Cookie'));
+    if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now() };
+    const observation = observeJar(sandbox.history.latest, sandbox.options.name, req.headers.cookie ?? null, documentCookie);
+    res.setHeader('Cache-Control', 'no-store');
+    if (negotiate(req, res) === 'json') res.json(observation);
+    else res.send(render('partials/jar', { observation, sandbox }));
   };
 
   /** Drops the sandbox's middleware and MemoryStore as a server restart would. */
@@ -83,5 +102,19 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     else res.redirect(303, sandbox.path);
   };
 
-  return { page, frame, probe, restart, createAndRedirect, updateFromForm };
+  return { page, frame, probe, jar, restart, createAndRedirect, updateFromForm };
+}
+
+/** The page's document.cookie, URI-encoded into a header (headers carry no arbitrary text), or null. */
+function readDocumentCookie(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const refuse = () => new HttpError(400, 'X-Document-Cookie must be the URI-encoded text of document.cookie (at most 4096 characters)', 'documentCookie');
+  let value: string;
+  try {
+    value = decodeURIComponent(header);
+  } catch {
+    throw refuse();
+  }
+  if (value.length > 4096) throw refuse();
+  return value;
 }

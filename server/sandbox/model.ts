@@ -49,6 +49,8 @@ export interface Exchange {
   finishedAt: string;
   action: SandboxAction;
   method: string;
+  /** The host name the request was addressed to (Express's req.hostname), which cookies are scoped to. */
+  host: string;
   path: string;
   status: number;
   /** What the request asked for: the key and value written, or the delay of a slow visit. */

@@ -1,0 +1,139 @@
+// GET /sandbox/:id/jar: the verdict on the latest Set-Cookie comes from the Cookie header the
+// browser sends next, never from the Set-Cookie alone. Here the test plays the browser (it decides
+// what to send); e2e/jar.spec.ts checks the same verdicts against Chromium's own jar.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLab, type Lab } from './support/lab.ts';
+import type { JarObservation } from '../server/exchange/jar.ts';
+import type { Exchange } from '../server/sandbox/model.ts';
+
+let lab: Lab;
+before(async () => (lab = await startLab()));
+after(() => lab.stop());
+
+async function createSandbox(options: unknown): Promise<string> {
+  const res = await fetch(`${lab.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(options) });
+  assert.equal(res.status, 201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function write(id: string, cookie: string | null, value = 'ada'): Promise<Exchange> {
+  const res = await fetch(`${lab.baseUrl}/sandbox/${id}/write`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify({ key: 'user', value }),
+  });
+  return (await res.json()) as Exchange;
+}
+
+async function jar(id: string, cookie: string | null, documentCookie?: string): Promise<JarObservation> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (cookie) headers.cookie = cookie;
+  if (documentCookie !== undefined) headers['x-document-cookie'] = encodeURIComponent(documentCookie);
+  const res = await fetch(`${lab.baseUrl}/sandbox/${id}/jar`, { headers });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  return (await res.json()) as JarObservation;
+}
+
+const pairOf = (exchange: Exchange) => exchange.setCookie[0]!.split(';')[0]!;
+
+describe('GET /sandbox/:id/jar', () => {
+  it('before any exchange: says so, and shows what the browser sends', async () => {
+    const id = await createSandbox({ name: 'jar.sid' });
+    const seen = await jar(id, null);
+    assert.equal(seen.verdict, 'no-exchange');
+    assert.equal(seen.exchangeNumber, null);
+    assert.match(seen.words, /No exchange yet: your browser sends no jar\.sid cookie/);
+  });
+
+  it('a browser that kept the new cookie: "stored"; the same cookie sent again later: "kept"', async () => {
+    const id = await createSandbox({ name: 'jar.sid', cookie: { maxAge: 60_000 } });
+    const first = await write(id, null);
+    const stored = await jar(id, pairOf(first));
+    assert.equal(stored.verdict, 'stored');
+    assert.deepEqual(stored.sent, [pairOf(first).split('=')[1]]);
+    assert.equal(stored.disagreement, null);
+    // maxAge set and the session changed: express-session sends the same cookie with a new Expires.
+    const again = await write(id, pairOf(first), 'grace');
+    assert.equal(pairOf(again), pairOf(first));
+    assert.equal((await jar(id, pairOf(first))).verdict, 'kept');
+  });
+
+  it('a browser still sending its old cookie after a new one was set: "refused", and the lab says it did not predict it', async () => {
+    const id = await createSandbox({ name: 'jar.sid' });
+    const first = await write(id, null);
+    const regenerated = (await (await fetch(`${lab.baseUrl}/sandbox/${id}/regenerate`, { method: 'POST', headers: { accept: 'application/json', cookie: pairOf(first) } })).json()) as Exchange;
+    assert.notEqual(pairOf(regenerated), pairOf(first));
+    const seen = await jar(id, pairOf(first));
+    assert.equal(seen.verdict, 'refused');
+    assert.match(seen.words, /refused the cookie exchange #2 set: it sends jar\.sid=/);
+    assert.match(seen.disagreement ?? '', /did not predict this refusal/);
+  });
+
+  it('a replaced cookie: the request carried an old value, and the browser now sends the new one', async () => {
+    const id = await createSandbox({ name: 'jar.sid' });
+    const first = await write(id, null);
+    const regenerated = (await (await fetch(`${lab.baseUrl}/sandbox/${id}/regenerate`, { method: 'POST', headers: { accept: 'application/json', cookie: pairOf(first) } })).json()) as Exchange;
+    assert.equal((await jar(id, pairOf(regenerated))).verdict, 'replaced');
+  });
+
+  it('a predicted refusal (Domain that does not cover the host) the browser confirms: the reason, and no disagreement', async () => {
+    const id = await createSandbox({ name: 'jar.sid', cookie: { domain: 'example.test' } });
+    await write(id, null);
+    const seen = await jar(id, null);
+    assert.equal(seen.verdict, 'refused');
+    assert.match(seen.words, /Why: The browser rejects this cookie: Domain=example\.test does not cover the host 127\.0\.0\.1/);
+    assert.equal(seen.disagreement, null);
+  });
+
+  it('a predicted refusal the browser did not make: the observation wins, and the page says so', async () => {
+    const id = await createSandbox({ name: 'jar.sid', cookie: { domain: 'example.test' } });
+    const first = await write(id, null);
+    const seen = await jar(id, pairOf(first));
+    assert.equal(seen.verdict, 'stored');
+    assert.match(seen.disagreement ?? '', /predicted a refusal .* but your browser kept the cookie/);
+  });
+
+  it('no Set-Cookie: "unchanged", and two cookies of the same name are counted, the first one named as the one read', async () => {
+    const id = await createSandbox({ name: 'jar.sid' });
+    const first = await write(id, null);
+    const visit = (await (await fetch(`${lab.baseUrl}/sandbox/${id}/visit`, { headers: { accept: 'application/json', cookie: pairOf(first) } })).json()) as Exchange;
+    assert.deepEqual(visit.setCookie, []);
+    const seen = await jar(id, `jar.sid=other; ${pairOf(first)}`);
+    assert.equal(seen.verdict, 'unchanged');
+    assert.deepEqual(seen.sent, ['other', pairOf(first).split('=')[1]]);
+    assert.match(seen.words, /sends 2 cookies named jar\.sid .*reads only the first, other\./);
+  });
+
+  it("what page JavaScript saw is kept as the sandbox's probe, for lesson checks", async () => {
+    const id = await createSandbox({ name: 'jar.sid', cookie: { httpOnly: false } });
+    const first = await write(id, null);
+    const seen = await jar(id, pairOf(first), pairOf(first));
+    assert.equal(seen.documentCookie, pairOf(first));
+    const sandbox = await lab.registry.find(id);
+    assert.equal(sandbox?.probe?.value, pairOf(first));
+  });
+
+  it('runs no session middleware: no Set-Cookie, no exchange recorded, whatever cookie comes', async () => {
+    const id = await createSandbox({ name: 'jar.sid', saveUninitialized: true, rolling: true });
+    const res = await fetch(`${lab.baseUrl}/sandbox/${id}/jar`, { headers: { accept: 'application/json', cookie: 'jar.sid=s%3Aforged.sig' } });
+    assert.deepEqual(res.headers.getSetCookie(), []);
+    const list = (await (await fetch(`${lab.baseUrl}/api/sandboxes/${id}/exchanges`)).json()) as { exchanges: Exchange[] };
+    assert.deepEqual(list.exchanges, []);
+  });
+
+  it('an over-long X-Document-Cookie is a 400 naming the field; an unknown sandbox is a 404', async () => {
+    const id = await createSandbox({});
+    const res = await fetch(`${lab.baseUrl}/sandbox/${id}/jar`, { headers: { accept: 'application/json', 'x-document-cookie': 'a'.repeat(5000) } });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { error: { field: string } }).error.field, 'documentCookie');
+    assert.equal((await fetch(`${lab.baseUrl}/sandbox/${'A'.repeat(22)}/jar`, { headers: { accept: 'application/json' } })).status, 404);
+  });
+
+  it('a badly encoded X-Document-Cookie is a 400, not a 500', async () => {
+    const id = await createSandbox({});
+    const res = await fetch(`${lab.baseUrl}/sandbox/${id}/jar`, { headers: { accept: 'application/json', 'x-document-cookie': '%E0%A4%A' } });
+    assert.equal(res.status, 400);
+  });
+});
