@@ -132,6 +132,12 @@ function newSessionOrigin(action: SandboxAction, name: string, reading: RequestC
       'no longer listed), so express-session ignored it and started a new session'
     );
   }
+  if (found === false && reading.sameNameCount > 1) {
+    return (
+      `the browser sent ${reading.sameNameCount} cookies named "${name}" (same name, different Path or Domain) and express-session reads only the first: ` +
+      `its session ${anatomy.sessionId} is not in the store, so express-session started a new one (the session you expect may be in another of those cookies)`
+    );
+  }
   if (found === false) {
     return `the cookie is validly signed but the store has no session ${anatomy.sessionId} (expired, destroyed, or lost when the store was), so express-session started a new one`;
   }

@@ -36,7 +36,7 @@ export function observeJar(latest: Exchange | null, name: string, cookieHeader: 
   if (!setCookie) {
     return { ...base, verdict: 'unchanged', words: `Exchange #${latest.number} sent no Set-Cookie for ${name}, so your browser kept what it had: it ${now}.${sameName}` };
   }
-  const predicted = browserNotes(setCookie, latest.host, latest.decision.requestSecure).filter((note) => note.startsWith('The browser rejects'));
+  const predicted = browserNotes(setCookie, latest.host, latest.connectionSecure).filter((note) => note.startsWith('The browser rejects'));
   if (isDeletion(setCookie)) {
     const gone = !sent.includes(setCookie.value);
     return {

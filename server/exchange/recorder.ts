@@ -162,6 +162,8 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   const explainInput = { decision, options, action, requestCookie: reading, found: getCall?.found };
   const sent = setCookie.some((header) => header.startsWith(`${options.name}=`));
   const setCookieParsed = setCookie.map((header) => parseSetCookie(header, options.secret));
+  // The lab's own view of the scheme (its trust proxy setting), not the sandbox's proxy option.
+  const connectionSecure = Boolean((req.socket as TLSSocket).encrypted) || req.secure;
   return {
     number: sandbox.history.takeNumber(),
     startedAt: state.startedAt.toISOString(),
@@ -169,11 +171,13 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     action,
     method: req.method,
     host: req.hostname,
+    connectionSecure,
     path: req.originalUrl,
     status: res.statusCode,
     input: res.locals.write ?? (res.locals.slowMs === undefined ? null : { ms: res.locals.slowMs }),
     requestCookie: req.headers.cookie ?? null,
     requestCookieAnatomy: reading.anatomy,
+    sameNameCookies: reading.sameNameCount,
     otherRequestCookies: cookieNames(req.headers.cookie).filter((name) => name !== options.name),
     setCookie,
     setCookieParsed,
@@ -184,7 +188,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     decision,
     why: explainSetCookie(explainInput, sent).why,
     whyStore: explainStore(explainInput, log.calls),
-    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, decision.requestSecure)),
+    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, connectionSecure)),
     error,
     options,
   };

@@ -51,6 +51,11 @@ export interface Exchange {
   method: string;
   /** The host name the request was addressed to (Express's req.hostname), which cookies are scoped to. */
   host: string;
+  /**
+   * Whether the browser's connection was really HTTPS, as the lab itself sees it (TLS, or its own
+   * trusted proxy): apart from what express-session believed (decision.requestSecure).
+   */
+  connectionSecure: boolean;
   path: string;
   status: number;
   /** What the request asked for: the key and value written, or the delay of a slow visit. */
@@ -58,6 +63,8 @@ export interface Exchange {
   /** The raw Cookie request header, or null when the browser sent none. */
   requestCookie: string | null;
   requestCookieAnatomy: CookieAnatomy | null;
+  /** How many cookies of the sandbox's name the request carried: express-session reads only the first. */
+  sameNameCookies: number;
   /** Names of the other cookies the browser sent along (the lab's own, other sandboxes' never). */
   otherRequestCookies: string[];
   /** The raw Set-Cookie headers as the response carried them. */
