@@ -747,7 +747,7 @@ describe('regenerate', () => {
     assert.equal(reply.exchange.sessionId, newId);
     assert.deepEqual(reply.exchange.storeCalls.map((c) => [c.op, c.sid]), [['get', oldId], ['destroy', oldId], ['set', newId]]);
     assert.match(reply.exchange.why, /^sent: .*req\.session\.regenerate\(\) replaced the session with one under a new id/);
-    assert.match(reply.exchange.whyStore, /store\.destroy\(\) removed the old session and store\.set\(\) saved the new one/);
+    assert.match(reply.exchange.whyStore, /^store\.destroy\([^)]+\) removed the stored session; store\.set\(\) saved the new session under its new id\.$/);
     assert.deepEqual(Object.keys(reply.exchange.sessionAfter ?? {}), ['cookie'], 'the new session starts empty');
   });
 
@@ -773,7 +773,7 @@ describe('destroy', () => {
     assert.equal(reply.exchange.sessionAfter, null);
     assert.deepEqual(reply.exchange.storeCalls.map((c) => [c.op, c.sid]), [['get', written.exchange.sessionId], ['destroy', written.exchange.sessionId]]);
     assert.match(reply.exchange.why, /does not clear the browser's cookie/);
-    assert.match(reply.exchange.whyStore, /store\.destroy\(\) removed the session/);
+    assert.match(reply.exchange.whyStore, /^store\.destroy\([^)]+\) removed the stored session\.$/);
     assert.ok(client.jar.has('mycookie'), 'nothing told the browser to drop it');
   });
 
@@ -786,6 +786,27 @@ describe('destroy', () => {
     assert.equal(reply.exchange.storeCalls[0]?.found, false);
     assert.notEqual(reply.exchange.sessionId, written.exchange.sessionId);
     assert.match(reply.exchange.why, /the store has no session/);
+  });
+});
+
+describe('destroy and regenerate when no stored session existed', () => {
+  for (const action of ['destroy', 'regenerate'] as const) {
+    it(`${action} with no cookie: destroy() is called on the new id, and the lab does not claim a stored session was removed`, async () => {
+      const { id, client } = await fresh();
+      const reply = await act(client, id, action);
+      const destroyed = reply.exchange.storeCalls.find((c) => c.op === 'destroy');
+      assert.ok(destroyed, 'express-session still calls store.destroy()');
+      assert.doesNotMatch(reply.exchange.whyStore, /removed the stored session/);
+      assert.match(reply.exchange.whyStore, /was called on the current id, but the store never held that session \(the session was new: no cookie named a stored one\), so nothing was removed/);
+    });
+  }
+
+  it('destroy with a cookie naming a session the store does not have: said so', async () => {
+    const { id, client } = await fresh();
+    await write(client, id, 'k', 'v');
+    await act(client, id, 'destroy');
+    const reply = await act(client, id, 'destroy');
+    assert.match(reply.exchange.whyStore, /the cookie named a session it did not have\), so nothing was removed/);
   });
 });
 
@@ -811,8 +832,8 @@ describe('unset option', () => {
     assertNoCookie(reply);
     assert.deepEqual(reply.exchange.storeCalls.map((c) => [c.op, c.sid]), [['get', written.exchange.sessionId], ['destroy', written.exchange.sessionId]]);
     assert.equal(reply.exchange.sessionAfter, null);
-    assert.match(reply.exchange.why, /With unset: "destroy" it also deleted the stored session/);
-    assert.match(reply.exchange.whyStore, /store\.destroy\(\): unset is "destroy"/);
+    assert.match(reply.exchange.why, /With unset: "destroy" it also called store\.destroy\(\) on the session's id/);
+    assert.match(reply.exchange.whyStore, /unset is "destroy", so setting req\.session to null called destroy: store\.destroy\([^)]+\) removed the stored session/);
     const next = await visit(client, id);
     assert.equal(next.exchange.storeCalls[0]?.found, false);
     assert.equal(next.exchange.sessionBefore, null);

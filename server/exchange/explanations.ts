@@ -50,7 +50,9 @@ function predictSetCookie({ decision, options, action, requestCookie, found }: E
     wouldSend = options.rolling || (decision.hasExpiry && decision.modified);
     if (wouldSend) {
       why = options.rolling
-        ? 're-sent because rolling is on: every response sends the cookie again with a fresh expiry.'
+        ? decision.hasExpiry
+          ? 're-sent because rolling is on: every response sends the cookie again with a fresh expiry.'
+          : 're-sent because rolling is on: every response sends the cookie again (it has no maxAge, so no Expires: it stays a browser-session cookie).'
         : 're-sent because the session changed and the cookie has maxAge, so its Expires moves forward.';
     } else if (decision.modified) {
       why =
@@ -82,7 +84,7 @@ function predictSetCookie({ decision, options, action, requestCookie, found }: E
  * express-session rebuilds req.session.cookie from the stored session, so cookie options changed
  * after a session was created do not reach its cookie: only new sessions get them.
  */
-function staleCookieSettings({ sessionCookie }: CookieDecision, options: SandboxOptions): string {
+function staleCookieSettings({ sessionCookie, cookieSecure }: CookieDecision, options: SandboxOptions): string {
   if (!sessionCookie) return '';
   const wanted = options.cookie;
   const differences: string[] = [];
@@ -96,6 +98,8 @@ function staleCookieSettings({ sessionCookie }: CookieDecision, options: Sandbox
   const maxAgeDiffers =
     sessionCookie.maxAge === null || wanted.maxAge === null ? sessionCookie.maxAge !== wanted.maxAge : Math.abs(sessionCookie.maxAge - wanted.maxAge) > 1000;
   if (maxAgeDiffers) differences.push(`maxAge ${JSON.stringify(sessionCookie.maxAge)}`);
+  // 'auto' is resolved when the session is made, like sameSite's; an explicit value must match.
+  if (wanted.secure !== 'auto' && cookieSecure !== wanted.secure) differences.push(`secure ${cookieSecure}`);
   if (differences.length === 0) return '';
   return (
     ` Note: this session was created with ${differences.join(', ')}, and express-session rebuilds the cookie ` +
@@ -108,14 +112,14 @@ function noSessionReason(action: SandboxAction, options: SandboxOptions): string
     return (
       'no Set-Cookie: req.session was set to null, so express-session has no session to send a cookie for. ' +
       (options.unset === 'destroy'
-        ? 'With unset: "destroy" it also deleted the stored session.'
+        ? 'With unset: "destroy" it also called store.destroy() on the session\'s id (see the store line for what that removed).'
         : 'With unset: "keep" the stored session stays in the store, and the browser keeps its cookie.')
     );
   }
   if (action === 'destroy') {
     return (
-      'no Set-Cookie: req.session.destroy() deleted the session and removed req.session. express-session does not ' +
-      'clear the browser\'s cookie: it still names a session the store no longer has (res.clearCookie would have to do that).'
+      'no Set-Cookie: req.session.destroy() called store.destroy() on the current id and removed req.session. express-session does not ' +
+      'clear the browser\'s cookie: whatever it holds stays, naming a session the store does not have (res.clearCookie would have to do that).'
     );
   }
   return 'no Set-Cookie: express-session did not attach a session to this request.';
@@ -156,16 +160,28 @@ function proxyHint(decision: CookieDecision, options: SandboxOptions): string {
 }
 
 /** Why the store was written, touched, cleared or left alone, from the calls the request really made. */
-export function explainStore({ decision, options, action }: ExplainInput, calls: readonly StoreCall[]): string {
+export function explainStore({ decision, options, action, found }: ExplainInput, calls: readonly StoreCall[]): string {
   const did = (op: StoreCall['op']) => calls.some((call) => call.op === op);
   const failed = calls.find((call) => call.ok === false);
   const failure = failed ? ` The store's ${failed.op}() failed: ${failed.error}.` : '';
-  if (action === 'regenerate') return `store.destroy() removed the old session and store.set() saved the new one under a new id.${failure}`;
-  if (action === 'destroy') return `store.destroy() removed the session from the store.${failure}`;
+  const destroyed = calls.find((call) => call.op === 'destroy');
+  // destroy() is called on whatever id is current: a stored session only if the request's cookie named one the store had.
+  const removal = destroyed
+    ? found === true
+      ? `store.destroy(${short(destroyed.sid)}) removed the stored session`
+      : `store.destroy(${short(destroyed.sid)}) was called on the current id, but the store never held that session (${found === false ? 'the cookie named a session it did not have' : 'the session was new: no cookie named a stored one'}), so nothing was removed`
+    : 'store.destroy() was not called';
+  if (action === 'regenerate') {
+    const saved = did('set')
+      ? 'store.set() saved the new session under its new id'
+      : 'no store.set() saved the new session';
+    return `${removal}; ${saved}.${failure}`;
+  }
+  if (action === 'destroy') return `${removal}.${failure}`;
   if (action === 'unset') {
     return (
       (did('destroy')
-        ? 'store.destroy(): unset is "destroy", so setting req.session to null deleted the stored session.'
+        ? `unset is "destroy", so setting req.session to null called destroy: ${removal}.`
         : 'nothing written: unset is "keep", so setting req.session to null leaves the stored session as it was.') + failure
     );
   }
@@ -184,4 +200,9 @@ export function explainStore({ decision, options, action }: ExplainInput, calls:
     return `nothing stored: the session is new and unmodified and saveUninitialized is off.${failure}`;
   }
   return `nothing written to the store.${failure}`;
+}
+
+/** The start of a session id, enough to tell ids apart in a sentence. */
+function short(sid: string): string {
+  return `${sid.slice(0, 8)}…`;
 }
