@@ -1,6 +1,8 @@
 // The lesson loader and its schema: the real course loads, and every kind of bad lesson file stops
 // start-up with a message naming the file, the task (when there is one) and the field at fault.
-// Bad files are written to a temporary lessons folder per test.
+// Bad files are written to a temporary lessons folder per test. It is long because it keeps one
+// case per kind of mistake; the stricter checks (unknown keys, values that can never match) and
+// `npm run lessons:check` are in lessons-check.test.ts.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -197,7 +199,7 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
 
   describe('the lesson fields', () => {
     it('an unknown top-level field', () => {
-      badLesson(lesson({ subtitle: 'no such field' }), 'subtitle: ', 'unknown field', 'title, summary, article, sandbox, links, tasks');
+      badLesson(lesson({ subtitle: 'no such field' }), 'front matter: ', 'unknown key "subtitle"', 'title, summary, article, sandbox, links, tasks');
     });
 
     it('a missing title', () => {
@@ -260,7 +262,7 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
     });
 
     it('an unknown task field', () => {
-      badLesson(lessonWithTask({ answer: 42 }), 'task "only": answer: ', 'unknown field', 'id, title, instructions, check, hints, why, solution');
+      badLesson(lessonWithTask({ answer: 42 }), 'task "only": ', 'unknown key "answer"', 'id, title, instructions, check, hints, why, solution');
     });
 
     it('a task without a why, or with hints that are not a list', () => {
@@ -288,7 +290,7 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
     });
 
     it('an exchange check with an unknown condition', () => {
-      badLesson(lessonWithTask(exchange({ colour: 'blue' })), 'task "only": check.where.colour: ', 'unknown condition', 'action, setCookie, attributes');
+      badLesson(lessonWithTask(exchange({ colour: 'blue' })), 'task "only": check.where: ', 'unknown key "colour"', 'action, setCookie, attributes');
     });
 
     it('an exchange check with a bad action', () => {
@@ -296,13 +298,14 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
     });
 
     it('an exchange check with a bad attribute, or a bad attribute value', () => {
-      badLesson(lessonWithTask(exchange({ attributes: { path: '/x' } })), 'task "only": check.where.attributes.path: ', 'unknown attribute', 'httpOnly, secure, expires, sameSite, domain');
-      badLesson(lessonWithTask(exchange({ attributes: { httpOnly: 1 } })), 'task "only": check.where.attributes.httpOnly: ', 'must be true, false or a value');
+      badLesson(lessonWithTask(exchange({ attributes: { path: '/x' } })), 'task "only": check.where.attributes: ', 'unknown key "path"', 'httpOnly, secure, expires, sameSite, domain');
+      badLesson(lessonWithTask(exchange({ attributes: { httpOnly: 1 } })), 'task "only": check.where.attributes.httpOnly: ', 'must be true (present) or false (absent)');
+      badLesson(lessonWithTask(exchange({ attributes: { domain: 1 } })), 'task "only": check.where.attributes.domain: ', 'must be true, false or a value');
     });
 
     it('an exchange check with a bad storeCalls op, or a bad storeCalls key', () => {
       badLesson(lessonWithTask(exchange({ storeCalls: { includes: ['get', 'save'] } })), 'task "only": check.where.storeCalls.includes: ', '"save" is not one of: get, set, touch, destroy');
-      badLesson(lessonWithTask(exchange({ storeCalls: { only: ['get'] } })), 'task "only": check.where.storeCalls.only: ', 'must be includes or excludes');
+      badLesson(lessonWithTask(exchange({ storeCalls: { only: ['get'] } })), 'task "only": check.where.storeCalls: ', 'unknown key "only"', 'includes, excludes');
     });
 
     it('an exchange check with a bad requestCookie', () => {
@@ -312,16 +315,16 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
     it('an exchange check with a bad setCookie, verifiedBy or sessionAfter', () => {
       badLesson(lessonWithTask(exchange({ setCookie: 'yes' })), 'task "only": check.where.setCookie: ', 'must be true or false');
       badLesson(lessonWithTask(exchange({ verifiedBy: -1 })), 'task "only": check.where.verifiedBy: ', 'must be a secret index');
-      badLesson(lessonWithTask(exchange({ sessionAfter: { holds: ['x'] } })), 'task "only": check.where.sessionAfter.holds: ', 'must be exists, has or lacks');
+      badLesson(lessonWithTask(exchange({ sessionAfter: { holds: ['x'] } })), 'task "only": check.where.sessionAfter: ', 'unknown key "holds"', 'exists, has, lacks');
       badLesson(lessonWithTask(exchange({ sessionAfter: { has: { n: 42 } } })), 'task "only": check.where.sessionAfter.has.n: ', 'must be a string');
     });
 
     it('an options check with an unknown cookie key', () => {
-      badLesson(lessonWithTask({ check: { kind: 'options', description: 'a path', where: { cookie: { path: '/' } } } }), 'task "only": check.where.cookie.path: ', 'unknown cookie option', 'maxAge, secure, httpOnly, sameSite, domain');
+      badLesson(lessonWithTask({ check: { kind: 'options', description: 'a path', where: { cookie: { path: '/' } } } }), 'task "only": check.where.cookie: ', 'unknown key "path"', 'maxAge, secure, httpOnly, sameSite, domain');
     });
 
     it('an options check with an unknown option', () => {
-      badLesson(lessonWithTask({ check: { kind: 'options', description: 'x', where: { secrets: 2 } } }), 'task "only": check.where.secrets: ', 'unknown option');
+      badLesson(lessonWithTask({ check: { kind: 'options', description: 'x', where: { secrets: 2 } } }), 'task "only": check.where: ', 'unknown key "secrets"', 'name, secretCount');
     });
 
     it('an options check with a bad { oneOf } form', () => {
@@ -335,7 +338,7 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
     });
 
     it('an exchange check whose options condition is bad', () => {
-      badLesson(lessonWithTask(exchange({ options: { cookie: { colour: 'x' } } })), 'task "only": check.where.options.cookie.colour: ', 'unknown cookie option');
+      badLesson(lessonWithTask(exchange({ options: { cookie: { colour: 'x' } } })), 'task "only": check.where.options.cookie: ', 'unknown key "colour"');
     });
 
     it('a probe check without cookieVisible, a race check without kept', () => {

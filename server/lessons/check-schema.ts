@@ -95,13 +95,13 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   if (c.setCookie !== undefined) boolean(c.setCookie, `${where}.setCookie`, fail);
   if (c.sessionFound !== undefined) boolean(c.sessionFound, `${where}.sessionFound`, fail);
   if (c.attributes !== undefined) {
-    const attributes = mapping(c.attributes, COOKIE_ATTRIBUTES, 'attributes', `${where}.attributes`, fail);
+    const attributes = mapping(c.attributes, COOKIE_ATTRIBUTES, 'an attributes condition', `${where}.attributes`, fail);
     for (const [key, wanted] of Object.entries(attributes)) validateAttribute(key as CookieAttribute, wanted, `${where}.attributes.${key}`, fail);
   }
   if (c.requestCookie !== undefined) oneOf(c.requestCookie, REQUEST_COOKIE_STATES, `${where}.requestCookie`, fail);
   if (c.verifiedBy !== undefined) whole(c.verifiedBy, 0, LIMITS.secrets - 1, `${where}.verifiedBy`, fail, `must be a secret index (0 for the first, at most ${LIMITS.secrets - 1})`);
   if (c.storeCalls !== undefined) {
-    const calls = mapping(c.storeCalls, STORE_CALL_KEYS, 'storeCalls', `${where}.storeCalls`, fail);
+    const calls = mapping(c.storeCalls, STORE_CALL_KEYS, 'a storeCalls condition', `${where}.storeCalls`, fail);
     const lists: Record<string, unknown[]> = {};
     for (const key of Object.keys(calls)) {
       lists[key] = array(calls[key], `${where}.storeCalls.${key}`, fail);
@@ -111,7 +111,7 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
     if (both !== undefined) fail(`${where}.storeCalls`, `"${String(both)}" is both included and excluded, so the condition can never hold`);
   }
   if (c.sessionAfter !== undefined) {
-    const after = mapping(c.sessionAfter, SESSION_AFTER_KEYS, 'sessionAfter', `${where}.sessionAfter`, fail);
+    const after = mapping(c.sessionAfter, SESSION_AFTER_KEYS, 'a sessionAfter condition', `${where}.sessionAfter`, fail);
     if (after.exists !== undefined) boolean(after.exists, `${where}.sessionAfter.exists`, fail);
     if (after.has !== undefined) {
       for (const [k, v] of Object.entries(object(after.has, `${where}.sessionAfter.has`, fail))) if (typeof v !== 'string') fail(`${where}.sessionAfter.has.${k}`, "must be a string (quote it: '42', 'yes')");
@@ -137,7 +137,7 @@ function validateOptionsConditions(value: unknown, where: string, fail: Fail): O
   const c = mapping(value, OPTION_CONDITIONS, 'an options condition', where, fail);
   if (c.name !== undefined) {
     if (typeof c.name === 'object' && c.name !== null && !Array.isArray(c.name)) {
-      const not = mapping(c.name, ['not'], 'name', `${where}.name`, fail);
+      const not = mapping(c.name, ['not'], 'a name condition', `${where}.name`, fail);
       sandboxValue('name', not.not, `${where}.name.not`, fail);
     } else if (typeof c.name === 'string') sandboxValue('name', c.name, `${where}.name`, fail);
     else fail(`${where}.name`, 'a name, or { not: name }');
@@ -145,7 +145,7 @@ function validateOptionsConditions(value: unknown, where: string, fail: Fail): O
   if (c.secretCount !== undefined) whole(c.secretCount, 1, LIMITS.secrets, `${where}.secretCount`, fail, `must be a whole number from 1 to ${LIMITS.secrets}`);
   if (c.secretExcludes !== undefined) text(c.secretExcludes, `${where}.secretExcludes`, fail);
   if (c.cookie !== undefined) {
-    const cookie = mapping(c.cookie, COOKIE_OPTIONS, 'cookie', `${where}.cookie`, fail);
+    const cookie = mapping(c.cookie, COOKIE_OPTIONS, 'a cookie condition', `${where}.cookie`, fail);
     for (const [key, wanted] of Object.entries(cookie)) validateCookieValue(key as keyof SandboxOptions['cookie'], wanted, `${where}.cookie.${key}`, fail);
   }
   for (const key of EXACT_OPTIONS) if (c[key] !== undefined) sandboxValue(key, c[key], `${where}.${key}`, fail);

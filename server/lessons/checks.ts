@@ -269,3 +269,8 @@ function attributeLabel(attribute: CookieAttribute): string {
 function verdictLabel(verdict: RequestCookieState): string {
   return VERDICT_LABELS[verdict];
 }
+
+/** Whether the check reads what page JavaScript saw (the probe), which only a browser can report. */
+export function readsProbe(check: Check): boolean {
+  return check.kind === 'probe' || (check.kind === 'all' && check.checks.some(readsProbe));
+}

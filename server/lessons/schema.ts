@@ -1,7 +1,12 @@
 // The lesson file format, and its validation: a lesson with an error stops start-up with a
 // message naming the file, the task and the field.
-import type { Check, ExchangeConditions, OptionsConditions } from './checks.ts';
+import { readsProbe, type Check } from './checks.ts';
+import { validateCheck, heldValue } from './check-schema.ts';
+import { array, boolean, keysOf, knownKeys, nonEmpty, object, oneOf, text, whole, type Fail } from './fields.ts';
 import { OptionsError, validateOptions, type SandboxOptions } from '../sandbox/options.ts';
+import { SANDBOX_ACTIONS } from '../sandbox/model.ts';
+import { MAX_SLOW_MS } from '../sandbox/actions.ts';
+import { formToOptions } from '../sandbox/form.ts';
 
 /** What a solution's request step can press: the sandbox's requests, and restarting the server. */
 export const STEP_REQUESTS = [...SANDBOX_ACTIONS, 'restart'] as const;
@@ -81,10 +86,39 @@ export class LessonError extends Error {
   }
 }
 
-const FIELDS = ['title', 'summary', 'article', 'sandbox', 'links', 'tasks'];
-const TASK_FIELDS = ['id', 'title', 'instructions', 'check', 'hints', 'why', 'solution'];
-const REQUESTS = ['visit', 'write', 'slow', 'regenerate', 'destroy', 'unset', 'restart'];
-const OPTION_FIELDS = ['name', 'secret', 'cookie.maxAge', 'cookie.secure', 'cookie.httpOnly', 'cookie.sameSite', 'cookie.domain', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'];
+type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'links' | 'tasks'>;
+const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true });
+const ARTICLE_FIELDS = keysOf<NonNullable<Lesson['article']>>({ quote: true, verdict: true });
+const LINK_FIELDS = keysOf<Lesson['links'][number]>({ title: true, url: true });
+const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true });
+/** The keys of each kind of step; a step has exactly one of these kinds as a key. */
+const STEP_KEYS = {
+  option: keysOf<OptionStep>({ option: true, value: true }),
+  request: keysOf<RequestStep>({ request: true, key: true, value: true, ms: true }),
+  probe: keysOf<ProbeStep>({ probe: true }),
+  wait: keysOf<WaitStep>({ wait: true }),
+  together: keysOf<TogetherStep>({ together: true }),
+};
+export const STEP_KINDS = Object.keys(STEP_KEYS) as (keyof typeof STEP_KEYS)[];
+/** What a request takes besides `request`: the fields of its form (the others have none). */
+const REQUEST_INPUTS: Partial<Record<StepRequest, readonly (keyof RequestStep)[]>> = { write: ['key', 'value'], slow: ['ms'] };
+const MAX_WAIT_MS = 10_000;
+
+/** The form field of an option (`cookie.maxAge` is the form's `maxAge`). */
+export function formField(option: OptionField): string {
+  return option.replace(/^cookie\./, '');
+}
+
+/** What a step puts in its option's form control, as the browser submits it ('' for an unchecked box or an empty field). */
+export function optionFormValue(step: OptionStep): string {
+  if (OPTION_CONTROLS[step.option] === 'checkbox') return step.value === true ? 'on' : '';
+  return step.value === null || (step.value === false && step.option === 'cookie.sameSite') ? '' : String(step.value);
+}
+
+/** Every step of a solution, the ones inside "together" included, in order. */
+export function flatSteps(steps: readonly Step[]): Step[] {
+  return steps.flatMap((step) => ('together' in step ? flatSteps(step.together) : [step]));
+}
 
 /** Validates parsed front matter; `file` and `where` only make messages precise. */
 export function validateLesson(file: string, slug: string, number: number, data: unknown, body: string): Lesson {
@@ -92,7 +126,7 @@ export function validateLesson(file: string, slug: string, number: number, data:
     throw new LessonError(file, where, message);
   };
   const lesson = object(data, 'front matter', fail);
-  for (const key of Object.keys(lesson)) if (!FIELDS.includes(key)) fail(key, `unknown field; the fields are: ${FIELDS.join(', ')}`);
+  knownKeys(lesson, FIELDS, 'the front matter', 'front matter', fail);
   let sandbox: SandboxOptions;
   try {
     sandbox = validateOptions(lesson.sandbox ?? {});
@@ -101,6 +135,7 @@ export function validateLesson(file: string, slug: string, number: number, data:
     throw err;
   }
   const article = lesson.article === undefined ? null : object(lesson.article, 'article', fail);
+  if (article) knownKeys(article, ARTICLE_FIELDS, 'article', 'article', fail);
   const tasks = array(lesson.tasks, 'tasks', fail).map((task, i) => validateTask(task, `task ${i + 1}`, fail));
   if (tasks.length === 0) fail('tasks', 'a lesson needs at least one task');
   const ids = new Set<string>();
@@ -118,6 +153,7 @@ export function validateLesson(file: string, slug: string, number: number, data:
     sandbox,
     links: (lesson.links === undefined ? [] : array(lesson.links, 'links', fail)).map((link, i) => {
       const l = object(link, `links[${i}]`, fail);
+      knownKeys(l, LINK_FIELDS, 'a link', `links[${i}]`, fail);
       const url = text(l.url, `links[${i}].url`, fail);
       if (!/^https:\/\//.test(url)) fail(`links[${i}].url`, 'must be an https:// address');
       return { title: text(l.title, `links[${i}].title`, fail), url };
@@ -127,170 +163,77 @@ export function validateLesson(file: string, slug: string, number: number, data:
   };
 }
 
-type Fail = (where: string, message: string) => never;
-
 function validateTask(value: unknown, label: string, fail: Fail): Task {
   const task = object(value, label, fail);
   const id = text(task.id, `${label}: id`, fail);
   if (!/^[a-z0-9-]+$/.test(id)) fail(`${label}: id`, 'use lowercase letters, digits and hyphens');
   const where = `task "${id}"`;
-  for (const key of Object.keys(task)) if (!TASK_FIELDS.includes(key)) fail(`${where}: ${key}`, `unknown field; the task fields are: ${TASK_FIELDS.join(', ')}`);
+  knownKeys(task, TASK_FIELDS, 'a task', where, fail);
+  const check = validateCheck(task.check, `${where}: check`, fail);
+  const solution = nonEmpty(array(task.solution, `${where}: solution`, fail), `${where}: solution`, fail).map((step, i) => validateStep(step, `${where}: solution[${i}]`, fail));
+  if (readsProbe(check) && !flatSteps(solution).some((step) => 'probe' in step)) {
+    fail(`${where}: solution`, 'the check reads what page JavaScript saw, so the solution needs a "probe: true" step');
+  }
   return {
     id,
     title: text(task.title, `${where}: title`, fail),
     instructions: text(task.instructions, `${where}: instructions`, fail),
-    check: validateCheck(task.check, `${where}: check`, fail),
+    check,
     hints: nonEmpty(array(task.hints, `${where}: hints`, fail), `${where}: hints`, fail).map((hint, i) => text(hint, `${where}: hints[${i}]`, fail)),
     why: text(task.why, `${where}: why`, fail),
-    solution: nonEmpty(array(task.solution, `${where}: solution`, fail), `${where}: solution`, fail).map((step, i) => validateStep(step, `${where}: solution[${i}]`, fail)),
+    solution,
   };
 }
 
 function validateStep(value: unknown, where: string, fail: Fail): Step {
   const step = object(value, where, fail);
-  if ('option' in step) {
-    const option = text(step.option, `${where}.option`, fail);
-    if (!OPTION_FIELDS.includes(option)) fail(`${where}.option`, `unknown option; one of: ${OPTION_FIELDS.join(', ')}`);
-    const v = step.value;
-    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) fail(`${where}.value`, 'must be a string, number, boolean or null');
-    return { option, value: v as string | number | boolean | null };
+  const kinds = STEP_KINDS.filter((kind) => Object.hasOwn(step, kind));
+  if (kinds.length !== 1) {
+    fail(where, `a step is one of: ${STEP_KINDS.join(', ')}${kinds.length > 1 ? ` (this one has ${kinds.join(' and ')}: make them separate steps)` : ''}`);
   }
-  if ('request' in step) {
-    if (!REQUESTS.includes(step.request as string)) fail(`${where}.request`, `must be one of: ${REQUESTS.join(', ')}`);
-    if (step.ms !== undefined && (typeof step.ms !== 'number' || step.ms < 0 || step.ms > 5000)) fail(`${where}.ms`, 'must be a number of milliseconds up to 5000');
-    for (const key of ['key', 'value'] as const) if (step[key] !== undefined && typeof step[key] !== 'string') fail(`${where}.${key}`, 'must be a string');
-    return step as Step;
-  }
-  if ('probe' in step) return { probe: true };
-  if ('wait' in step) {
-    if (typeof step.wait !== 'number' || step.wait < 0 || step.wait > 10_000) fail(`${where}.wait`, 'must be a number of milliseconds up to 10000');
-    return { wait: step.wait as number };
-  }
-  if ('together' in step) {
-    const together = nonEmpty(array(step.together, `${where}.together`, fail), `${where}.together`, fail).map((s, i) => validateStep(s, `${where}.together[${i}]`, fail));
-    if (!('request' in together[0]!)) fail(`${where}.together[0]`, 'the first of "together" must be a request (it is started first)');
-    return { together };
-  }
-  return fail(where, 'a step is one of: option, request, probe, wait, together');
-}
-
-const CHECK_KINDS = ['exchange', 'probe', 'options', 'race', 'all'];
-
-export function validateCheck(value: unknown, where: string, fail: Fail): Check {
-  const check = object(value, where, fail);
-  const description = text(check.description, `${where}.description`, fail);
-  switch (check.kind) {
-    case 'exchange': {
-      const which = check.which ?? 'latest';
-      if (which !== 'latest' && which !== 'any') fail(`${where}.which`, 'must be "latest" or "any"');
-      return { kind: 'exchange', which, where: validateConditions(check.where, `${where}.where`, fail), description };
+  const kind = kinds[0]!;
+  knownKeys(step, STEP_KEYS[kind], `${kind === 'option' ? 'an' : 'a'} ${kind} step`, where, fail);
+  switch (kind) {
+    case 'option':
+      return validateOptionStep(step, where, fail);
+    case 'request': {
+      const request = oneOf(step.request, STEP_REQUESTS, `${where}.request`, fail);
+      const inputs = REQUEST_INPUTS[request] ?? [];
+      for (const key of ['key', 'value', 'ms'] as const) {
+        if (step[key] !== undefined && !inputs.includes(key)) fail(where, `a ${request} request takes no ${JSON.stringify(key)}; it takes: ${['request', ...inputs].join(', ')}`);
+      }
+      if (step.ms !== undefined) whole(step.ms, 0, MAX_SLOW_MS, `${where}.ms`, fail, `must be a whole number of milliseconds up to ${MAX_SLOW_MS}`);
+      if (step.key !== undefined) text(step.key, `${where}.key`, fail);
+      if (step.value !== undefined && typeof step.value !== 'string') fail(`${where}.value`, "must be a string (quote it: '42', 'yes')");
+      return step as unknown as RequestStep;
     }
     case 'probe':
-      if (typeof check.cookieVisible !== 'boolean') fail(`${where}.cookieVisible`, 'must be true or false');
-      return { kind: 'probe', cookieVisible: check.cookieVisible as boolean, description };
-    case 'options':
-      return { kind: 'options', where: validateOptionsConditions(check.where, `${where}.where`, fail), description };
-    case 'race':
-      if (typeof check.resave !== 'boolean') fail(`${where}.resave`, 'must be true or false');
-      if (typeof check.kept !== 'boolean') fail(`${where}.kept`, 'must be true or false');
-      return { kind: 'race', resave: check.resave as boolean, kept: check.kept as boolean, description };
-    case 'all':
-      return { kind: 'all', checks: nonEmpty(array(check.checks, `${where}.checks`, fail), `${where}.checks`, fail).map((c, i) => validateCheck(c, `${where}.checks[${i}]`, fail)), description };
-    default:
-      return fail(`${where}.kind`, `must be one of: ${CHECK_KINDS.join(', ')}`);
-  }
-}
-
-const CONDITIONS = ['action', 'setCookie', 'attributes', 'requestCookie', 'verifiedBy', 'storeCalls', 'sessionFound', 'sessionAfter', 'why', 'options'];
-const ATTRIBUTES = ['httpOnly', 'secure', 'expires', 'sameSite', 'domain'];
-const OPS = ['get', 'set', 'touch', 'destroy'];
-
-function validateConditions(value: unknown, where: string, fail: Fail): ExchangeConditions {
-  const c = object(value, where, fail);
-  for (const key of Object.keys(c)) if (!CONDITIONS.includes(key)) fail(`${where}.${key}`, `unknown condition; the conditions are: ${CONDITIONS.join(', ')}`);
-  if (c.action !== undefined && !REQUESTS.includes(c.action as string)) fail(`${where}.action`, `must be one of: ${REQUESTS.join(', ')}`);
-  for (const key of ['setCookie', 'sessionFound'] as const) if (c[key] !== undefined && typeof c[key] !== 'boolean') fail(`${where}.${key}`, 'must be true or false');
-  if (c.attributes !== undefined) {
-    const attributes = object(c.attributes, `${where}.attributes`, fail);
-    for (const [key, v] of Object.entries(attributes)) {
-      if (!ATTRIBUTES.includes(key)) fail(`${where}.attributes.${key}`, `unknown attribute; one of: ${ATTRIBUTES.join(', ')}`);
-      if (typeof v !== 'boolean' && typeof v !== 'string') fail(`${where}.attributes.${key}`, 'must be true, false or a value');
+      if (step.probe !== true) fail(`${where}.probe`, 'must be true (the step presses Read document.cookie)');
+      return { probe: true };
+    case 'wait':
+      return { wait: whole(step.wait, 0, MAX_WAIT_MS, `${where}.wait`, fail, `must be a whole number of milliseconds up to ${MAX_WAIT_MS}`) };
+    case 'together': {
+      const list = array(step.together, `${where}.together`, fail);
+      if (list.length < 2) fail(`${where}.together`, 'must list the request to start and at least one step to perform while it is in flight');
+      const together = list.map((s, i) => validateStep(s, `${where}.together[${i}]`, fail));
+      if (!('request' in together[0]!)) fail(`${where}.together[0]`, 'the first of "together" must be a request (it is started first)');
+      return { together };
     }
   }
-  if (c.requestCookie !== undefined && !['absent', 'valid', 'bad-signature', 'unsigned'].includes(c.requestCookie as string)) {
-    fail(`${where}.requestCookie`, 'must be one of: absent, valid, bad-signature, unsigned');
-  }
-  if (c.verifiedBy !== undefined && !(Number.isInteger(c.verifiedBy) && (c.verifiedBy as number) >= 0)) fail(`${where}.verifiedBy`, 'must be a secret index (0 for the first)');
-  if (c.storeCalls !== undefined) {
-    const calls = object(c.storeCalls, `${where}.storeCalls`, fail);
-    for (const key of Object.keys(calls)) {
-      if (key !== 'includes' && key !== 'excludes') fail(`${where}.storeCalls.${key}`, 'must be includes or excludes');
-      for (const op of array(calls[key], `${where}.storeCalls.${key}`, fail)) if (!OPS.includes(op as string)) fail(`${where}.storeCalls.${key}`, `"${String(op)}" is not one of: ${OPS.join(', ')}`);
-    }
-  }
-  if (c.sessionAfter !== undefined) {
-    const after = object(c.sessionAfter, `${where}.sessionAfter`, fail);
-    for (const key of Object.keys(after)) if (!['exists', 'has', 'lacks'].includes(key)) fail(`${where}.sessionAfter.${key}`, 'must be exists, has or lacks');
-    if (after.exists !== undefined && typeof after.exists !== 'boolean') fail(`${where}.sessionAfter.exists`, 'must be true or false');
-    if (after.has !== undefined) for (const [k, v] of Object.entries(object(after.has, `${where}.sessionAfter.has`, fail))) if (typeof v !== 'string') fail(`${where}.sessionAfter.has.${k}`, 'must be a string');
-    if (after.lacks !== undefined) for (const k of array(after.lacks, `${where}.sessionAfter.lacks`, fail)) if (typeof k !== 'string') fail(`${where}.sessionAfter.lacks`, 'must list strings');
-  }
-  if (c.why !== undefined) text(c.why, `${where}.why`, fail);
-  if (c.options !== undefined) validateOptionsConditions(c.options, `${where}.options`, fail);
-  return c as ExchangeConditions;
 }
 
-const OPTION_CONDITIONS = ['name', 'secretCount', 'secretExcludes', 'cookie', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'];
-const COOKIE_CONDITIONS = ['maxAge', 'secure', 'httpOnly', 'sameSite', 'domain'];
-
-function validateOptionsConditions(value: unknown, where: string, fail: Fail): OptionsConditions {
-  const c = object(value, where, fail);
-  for (const key of Object.keys(c)) if (!OPTION_CONDITIONS.includes(key)) fail(`${where}.${key}`, `unknown option; one of: ${OPTION_CONDITIONS.join(', ')}`);
-  if (c.cookie !== undefined) {
-    for (const key of Object.keys(object(c.cookie, `${where}.cookie`, fail))) {
-      if (!COOKIE_CONDITIONS.includes(key)) fail(`${where}.cookie.${key}`, `unknown cookie option; one of: ${COOKIE_CONDITIONS.join(', ')}`);
-      const wanted = (c.cookie as Record<string, unknown>)[key];
-      if (typeof wanted === 'object' && wanted !== null) {
-        const form = Object.keys(wanted);
-        if (form.length !== 1 || !['atLeast', 'atMost', 'oneOf', 'not'].includes(form[0]!)) {
-          fail(`${where}.cookie.${key}`, 'a value, or one of { atLeast: n }, { atMost: n }, { oneOf: [...] }, { not: value }');
-        }
-        if ('oneOf' in wanted && !Array.isArray((wanted as { oneOf: unknown }).oneOf)) fail(`${where}.cookie.${key}.oneOf`, 'must be a list');
-      }
-    }
-  }
-  if (c.secretExcludes !== undefined) text(c.secretExcludes, `${where}.secretExcludes`, fail);
-  if (c.name !== undefined) {
-    const name = c.name as unknown;
-    const ok = typeof name === 'string' || (typeof name === 'object' && name !== null && Object.keys(name).length === 1 && typeof (name as { not?: unknown }).not === 'string');
-    if (!ok) fail(`${where}.name`, 'a name, or { not: name }');
-  }
-  if (c.secretCount !== undefined && !(Number.isInteger(c.secretCount) && (c.secretCount as number) >= 1)) fail(`${where}.secretCount`, 'must be a whole number of at least 1');
-  for (const key of ['resave', 'saveUninitialized', 'rolling'] as const) {
-    if (c[key] !== undefined && typeof c[key] !== 'boolean') fail(`${where}.${key}`, 'must be true or false');
-  }
-  if (c.unset !== undefined && c.unset !== 'keep' && c.unset !== 'destroy') fail(`${where}.unset`, 'must be keep or destroy');
-  if (c.proxy !== undefined && c.proxy !== null && typeof c.proxy !== 'boolean') fail(`${where}.proxy`, 'must be true, false or null');
-  if (c.store !== undefined && c.store !== 'memory' && c.store !== 'sqlite') fail(`${where}.store`, 'must be memory or sqlite');
-  return c as OptionsConditions;
-}
-
-function object(value: unknown, where: string, fail: Fail): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(where, 'must be a mapping (key: value lines)');
-  return value as Record<string, unknown>;
-}
-
-function array(value: unknown, where: string, fail: Fail): unknown[] {
-  if (!Array.isArray(value)) return fail(where, 'must be a list (lines starting with "- ")');
-  return value;
-}
-
-function nonEmpty(list: unknown[], where: string, fail: Fail): unknown[] {
-  if (list.length === 0) fail(where, 'must list at least one item');
-  return list;
-}
-
-function text(value: unknown, where: string, fail: Fail): string {
-  if (typeof value !== 'string' || value.trim() === '') return fail(where, 'must be a non-empty text');
-  return value;
+/** The option must be one the form has, and the value one the sandbox would take from that control. */
+function validateOptionStep(step: Record<string, unknown>, where: string, fail: Fail): OptionStep {
+  const option = step.option;
+  if (!(OPTION_FIELDS as unknown[]).includes(option)) fail(`${where}.option`, `unknown option; one of: ${OPTION_FIELDS.join(', ')}`);
+  const field = option as OptionField;
+  const v = step.value;
+  if (OPTION_CONTROLS[field] === 'checkbox') boolean(v, `${where}.value`, fail);
+  else if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) fail(`${where}.value`, 'must be a string, number, boolean or null');
+  const parsed: OptionStep = { option: field, value: v as OptionStep['value'] };
+  // What the server makes of the submitted control, checked as the sandbox checks it.
+  const form = formToOptions({ [formField(field)]: optionFormValue(parsed) }) as Record<string, unknown> & { cookie: Record<string, unknown> };
+  const [top, cookieKey] = field.split('.');
+  heldValue(field, cookieKey ? form.cookie[cookieKey] : form[top!], `${where}.value`, fail);
+  return parsed;
 }
