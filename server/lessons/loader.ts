@@ -10,9 +10,10 @@ import { flattenStrings } from '../http/flat-string.ts';
 const LESSON_FILE = /^(\d{2})-([a-z0-9-]+)\.md$/;
 const markdown = new Marked({ gfm: true, async: false });
 
-export function loadLessons(dir: string): Lesson[] {
+/** Reads every lesson in `dir`; messages and each lesson's `file` name it `<label>/NN-slug.md`. */
+export function loadLessons(dir: string, label = 'lessons'): Lesson[] {
   const files = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
-  const lessons = files.map((name) => loadLesson(dir, name));
+  const lessons = files.map((name) => loadLesson(dir, name, label));
   const numbers = new Set<number>();
   for (const lesson of lessons) {
     if (numbers.has(lesson.number)) throw new LessonError(lesson.file, '', `another lesson already has number ${lesson.number}`);
@@ -21,8 +22,8 @@ export function loadLessons(dir: string): Lesson[] {
   return lessons;
 }
 
-function loadLesson(dir: string, name: string): Lesson {
-  const file = `lessons/${name}`;
+function loadLesson(dir: string, name: string, label: string): Lesson {
+  const file = `${label}/${name}`;
   const match = LESSON_FILE.exec(name);
   if (!match) throw new LessonError(file, '', 'a lesson file is named NN-slug.md (two digits, then lowercase letters, digits and hyphens)');
   const source = readFileSync(join(dir, name), 'utf8').replace(/\r\n/g, '\n');
