@@ -1,6 +1,8 @@
 // The sandbox page, driven the way a learner drives it: clicking, typing and toggling, with htmx
 // swapping the answers in. Every test starts its own sandbox (GET /lab redirects to a new one), and
 // every test fails on a console error, an uncaught page error or a Content-Security-Policy violation.
+// Long because it is the one spec of the sandbox page: each test is a learner's story through it,
+// and they share the page's landmarks and helpers at the bottom.
 import { test, expect, type BrowserContext, type ConsoleMessage, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,6 +22,7 @@ test.describe('Set-Cookie inspector', () => {
     const sent = await test.step('write user=ada', async () => {
       await lab.write.click();
       await expect(lab.exchange(1)).toBeVisible();
+      await expect(lab.summary, 'the result also shows beside the buttons').toHaveText('#1 POST write → 200: Set-Cookie sent · the inspector has the details');
       await expect(lab.setCookie).toHaveCount(1);
       const header = await lab.setCookie.innerText();
       expect(header).toMatch(/^Set-Cookie: /);
@@ -114,7 +117,14 @@ test.describe('HttpOnly and page JavaScript', () => {
       await lab.write.click();
       await expect(lab.exchange(1)).toBeVisible();
       await expect(lab.setCookie).not.toContainText(/HttpOnly/i);
+      // Shown again on the answer's HX-Trigger event (sandbox-exchange), before any click.
+      await expect(lab.probe).toContainText(`${COOKIE_NAME}=`);
+      const reported = page.waitForResponse((r) => r.url().endsWith(`${lab.path}/probe`));
       await lab.readProbe.click();
+      const answer = await reported;
+      expect(answer.status()).toBe(204);
+      expect(answer.headers()['hx-trigger'], 'the answer names the event lesson tasks refresh on').toBe('sandbox-probe');
+      expect(answer.request().postData()).toMatch(new RegExp(`^documentCookie=${COOKIE_NAME}%3D`));
       await expect(lab.probe).toContainText(`${COOKIE_NAME}=`);
     });
   });
@@ -151,6 +161,28 @@ test.describe('Secure cookies over plain HTTP', () => {
       await expect(lab.setCookie).toHaveText('(no Set-Cookie header)');
       await expect(lab.inspector.locator('p.why-cookie')).toContainText('cookie.secure is on and this request is not HTTPS');
       expect(await findCookie(context, COOKIE_NAME)).toBeUndefined();
+    });
+  });
+});
+
+test.describe('Slow visit', () => {
+  test('learner starts a slow visit and is shown it is running until the answer comes', async ({ page }) => {
+    const lab = await openSandbox(page);
+    await expect(lab.waiting).toBeHidden();
+
+    await test.step('a 1.5 s slow visit: the form says it is waiting, in a live region', async () => {
+      await lab.delayInput.fill('1500');
+      await lab.slow.click();
+      await expect(lab.waiting).toBeVisible();
+      await expect(lab.requests.getByRole('status').filter({ hasText: 'Waiting for the answer' })).toHaveCount(1);
+      await expect(lab.exchange(1)).toHaveCount(0);
+    });
+
+    await test.step('the answer arrives: the inspector shows it and the waiting note goes', async () => {
+      await expect(lab.exchange(1)).toBeVisible();
+      await expect(lab.exchange(1)).toContainText(`GET ${lab.path}/slow?ms=1500`);
+      await expect(lab.waiting).toBeHidden();
+      await expect(lab.summary).toContainText('#1 GET slow → 200');
     });
   });
 });
@@ -242,7 +274,7 @@ test.describe('Options validation', () => {
 
     await test.step('an alert says why, and the code view still shows the previous value', async () => {
       await expect(page.getByRole('alert')).toContainText('cookie.maxAge must not be negative');
-      await expect(lab.codeView).toContainText('maxAge: 3600000, // 1 hour');
+      await expect(lab.codeView).toContainText('maxAge: 3600000, // milliseconds: 1 hour');
       await expect(maxAge).toHaveValue('-5');
     });
   });
@@ -335,6 +367,29 @@ test.describe('Layout on desktop and phone', () => {
     });
   });
 
+  test('learner sees the result of each click where they clicked, on the sandbox page and beside a lesson', async ({ page }) => {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    for (const where of ['sandbox', 'lesson'] as const) {
+      for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+        await test.step(`${where} page at ${width}x${height}`, async () => {
+          await page.setViewportSize({ width, height });
+          const lab = where === 'sandbox' ? await openSandbox(page) : await openFirstLesson(page);
+          await lab.write.click();
+          // A lesson keeps the learner's sandbox: the second lesson visit goes on counting.
+          await expect(lab.summary).toContainText(/^#\d+ POST write → 200/);
+          await expect(lab.summary).toBeInViewport();
+          await page.screenshot({ path: join(SCREENSHOT_DIR, `${where}-write-${width}x${height}.png`) });
+          await lab.delayInput.fill('3000');
+          await lab.slow.click();
+          await expect(lab.waiting).toBeInViewport();
+          await page.screenshot({ path: join(SCREENSHOT_DIR, `${where}-slow-${width}x${height}.png`) });
+          await expect(lab.summary).toContainText(/^#\d+ GET slow → 200/, { timeout: 6_000 });
+          await expect(lab.waiting).toBeHidden();
+        });
+      }
+    }
+  });
+
   test('learner sees the site navigation as separate links', async ({ page }) => {
     // App bug: views/layout.pug renders the nav's <a> elements with no whitespace between them and
     // public/app.css gives the nav no gap, so the header reads "LessonsNew sandboxProgress".
@@ -411,19 +466,41 @@ async function openSandbox(page: Page) {
   await page.goto('/lab');
   await expect(page).toHaveURL(/\/sandbox\/[A-Za-z0-9_-]+$/);
   await expect(page.getByRole('heading', { name: 'Options' })).toBeVisible();
-  const path = new URL(page.url()).pathname;
+  return sandboxLandmarks(page, new URL(page.url()).pathname);
+}
+
+/** Opens the course's first lesson, whose sandbox sits beside the lesson text. */
+async function openFirstLesson(page: Page) {
+  await page.goto('/lessons');
+  await page.locator('.lesson-list').getByRole('link').first().click();
+  await expect(page).toHaveURL(/\/lessons\/[a-z0-9-]+$/);
+  await expect(page.getByRole('heading', { name: 'Options' })).toBeVisible();
+  const path = await page.locator('.sandbox').getAttribute('data-sandbox-path');
+  expect(path).toMatch(/^\/sandbox\/[A-Za-z0-9_-]+$/);
+  return sandboxLandmarks(page, path!);
+}
+
+/** The sandbox's panels, on its own page or beside a lesson. */
+function sandboxLandmarks(page: Page, path: string) {
   const requests = page.getByRole('region', { name: 'Requests from your browser' });
   const inspectorPanel = page.getByRole('region', { name: 'Inspector: the latest exchange' });
   const inspector = inspectorPanel.locator('#inspector');
   return {
     path,
+    requests,
     visit: requests.getByRole('button', { name: 'Visit', exact: true }),
     write: requests.getByRole('button', { name: 'Write', exact: true }),
+    slow: requests.getByRole('button', { name: 'Slow visit', exact: true }),
     regenerate: requests.getByRole('button', { name: 'Regenerate', exact: true }),
     keyInput: requests.getByLabel('Key'),
     valueInput: requests.getByLabel('Value'),
+    delayInput: requests.getByLabel('Delay (ms)'),
     /** Where a rejected sandbox request's message lands (above the request forms). */
     requestAlert: requests.getByRole('alert'),
+    /** The one-line account of the latest answer, above the request forms. */
+    summary: requests.locator('.request-summary'),
+    /** Shown while a slow visit runs. */
+    waiting: requests.getByText('Waiting for the answer'),
     readProbe: page.getByRole('button', { name: 'Read document.cookie' }),
     probe: page.getByRole('region', { name: 'What can page JavaScript see?' }).getByRole('status'),
     inspector,
