@@ -3,26 +3,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { articleOptions, type SandboxOptions } from '../server/sandbox/options.ts';
-import {
-  CookieClient,
-  createSandbox,
-  getExchanges,
-  getOptions,
-  putOptions,
-  requestJson,
-  startLab,
-  visit,
-  write,
-  type ApiError,
-  type RunningLab,
-} from './helpers.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, getExchanges, getOptions, putOptions, requestJson, type Answer, type ApiError } from './support/http.ts';
+import { visit, write } from './support/sandbox.ts';
 
 const SANDBOX_ID = /^[A-Za-z0-9_-]{22}$/;
 /** Well-formed, but no sandbox has it. */
 const UNKNOWN_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 // One lab for the file (starting one compiles the views and lessons); every test makes its own sandboxes.
-let lab: RunningLab;
+let lab: Lab;
 before(async () => {
   lab = await startLab();
 });
@@ -34,11 +24,11 @@ interface Created {
   url: string;
 }
 
-function assertApiError(res: { status: number; body: unknown; headers: Headers }, status: number, field?: string): void {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
+function assertApiError(res: Answer, status: number, field?: string): void {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-  const body = res.body as ApiError;
-  assert.equal(typeof body.error?.message, 'string', `no error message in ${JSON.stringify(res.body)}`);
+  const body = res.json as ApiError;
+  assert.equal(typeof body?.error?.message, 'string', `no error message in ${res.text}`);
   assert.ok(body.error.message.length > 0);
   if (field === undefined) assert.equal(body.error.field, undefined);
   else assert.equal(body.error.field, field);
@@ -49,11 +39,11 @@ describe('POST /api/sandboxes', () => {
   it('with no options creates a sandbox with the article\'s options: 201, id, options, url and Location', async () => {
     const res = await requestJson<Created>(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: {} });
     assert.equal(res.status, 201);
-    assert.match(res.body.id, SANDBOX_ID);
-    assert.deepEqual(res.body.options, articleOptions);
-    assert.equal(res.body.url, `${lab.baseUrl}/sandbox/${res.body.id}`);
-    assert.equal(res.headers.get('location'), `/sandbox/${res.body.id}`);
-    assert.deepEqual(Object.keys(res.body).sort(), ['id', 'options', 'url']);
+    assert.match(res.json.id, SANDBOX_ID);
+    assert.deepEqual(res.json.options, articleOptions);
+    assert.equal(res.json.url, `${lab.baseUrl}/sandbox/${res.json.id}`);
+    assert.equal(res.headers.get('location'), `/sandbox/${res.json.id}`);
+    assert.deepEqual(Object.keys(res.json).sort(), ['id', 'options', 'url']);
   });
 
   it('with some options applies them over the article\'s, normalized', async () => {
@@ -62,7 +52,7 @@ describe('POST /api/sandboxes', () => {
       json: { name: 'sid', secret: 'one', cookie: { sameSite: 'Strict', maxAge: null }, rolling: true, store: 'sqlite' },
     });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.options, {
+    assert.deepEqual(res.json.options, {
       ...articleOptions,
       name: 'sid',
       secret: ['one'],
@@ -75,7 +65,7 @@ describe('POST /api/sandboxes', () => {
   it('with no body at all creates a sandbox with the article\'s options', async () => {
     const res = await requestJson<Created>(lab.baseUrl, '/api/sandboxes', { method: 'POST' });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.options, articleOptions);
+    assert.deepEqual(res.json.options, articleOptions);
   });
 
   it('gives every sandbox a different id', async () => {
@@ -107,7 +97,7 @@ describe('POST /api/sandboxes', () => {
       const before = await requestJson<{ liveSandboxes: number }>(lab.baseUrl, '/healthz');
       await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: { name: '' } });
       const afterwards = await requestJson<{ liveSandboxes: number }>(lab.baseUrl, '/healthz');
-      assert.equal(afterwards.body.liveSandboxes, before.body.liveSandboxes);
+      assert.equal(afterwards.json.liveSandboxes, before.json.liveSandboxes);
     });
   });
 
@@ -119,7 +109,7 @@ describe('POST /api/sandboxes', () => {
         headers: { 'content-type': 'application/json' },
       });
       assertApiError(res, 400);
-      assert.match((res.body as ApiError).error.message, /not valid JSON/);
+      assert.match((res.json as ApiError).error.message, /not valid JSON/);
     });
 
     it('answers 400 for a JSON body that is a bare string', async () => {
@@ -130,7 +120,7 @@ describe('POST /api/sandboxes', () => {
     it('answers 413 with a JSON message for a body over 10 kB, never 500', async () => {
       const res = await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: { name: 'x', padding: 'p'.repeat(20_000) } });
       assertApiError(res, 413);
-      assert.match((res.body as ApiError).error.message, /too large/);
+      assert.match((res.json as ApiError).error.message, /too large/);
     });
   });
 });
@@ -140,20 +130,20 @@ describe('GET and PUT /api/sandboxes/:id/options', () => {
     const id = await createSandbox(lab.baseUrl, { name: 'sid', rolling: true });
     const res = await getOptions(lab.baseUrl, id);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { ...articleOptions, name: 'sid', rolling: true });
+    assert.deepEqual(res.json, { ...articleOptions, name: 'sid', rolling: true });
   });
 
   it('PUT merges the given fields over the current ones, also inside cookie', async () => {
     const id = await createSandbox(lab.baseUrl, { name: 'sid', cookie: { maxAge: 1000 } });
     const res = await putOptions(lab.baseUrl, id, { resave: true, cookie: { sameSite: 'lax' } });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { ...articleOptions, name: 'sid', resave: true, cookie: { ...articleOptions.cookie, maxAge: 1000, sameSite: 'lax' } });
-    assert.deepEqual((await getOptions(lab.baseUrl, id)).body, res.body);
+    assert.deepEqual(res.json, { ...articleOptions, name: 'sid', resave: true, cookie: { ...articleOptions.cookie, maxAge: 1000, sameSite: 'lax' } });
+    assert.deepEqual((await getOptions(lab.baseUrl, id)).json, res.json);
   });
 
   it('PUT answers 400 naming the field, and leaves the options unchanged', async () => {
     const id = await createSandbox(lab.baseUrl, { rolling: true });
-    const before = (await getOptions(lab.baseUrl, id)).body;
+    const before = (await getOptions(lab.baseUrl, id)).json;
     for (const [patch, field] of [
       [{ name: 'a;b' }, 'name'],
       [{ secret: '' }, 'secret'],
@@ -170,7 +160,7 @@ describe('GET and PUT /api/sandboxes/:id/options', () => {
     }
     const afterwards = await getOptions(lab.baseUrl, id);
     assert.equal(afterwards.status, 200);
-    assert.deepEqual(afterwards.body, before);
+    assert.deepEqual(afterwards.json, before);
   });
 
   it('PUT with a malformed JSON body answers 400 with a JSON message', async () => {
@@ -208,7 +198,7 @@ describe('GET and PUT /api/sandboxes/:id/options', () => {
 
 describe('across a restart', () => {
   // Its own lab: restart() stops the one it is called on.
-  let restarted: RunningLab;
+  let restarted: Lab;
   let changed: string;
   let created: string;
   before(async () => {
@@ -224,11 +214,11 @@ describe('across a restart', () => {
   it('options changed through PUT survive it', async () => {
     const res = await getOptions(restarted.baseUrl, changed);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { ...articleOptions, name: 'kept', rolling: true, cookie: { ...articleOptions.cookie, sameSite: 'none', secure: true } });
+    assert.deepEqual(res.json, { ...articleOptions, name: 'kept', rolling: true, cookie: { ...articleOptions.cookie, sameSite: 'none', secure: true } });
   });
 
   it('options given at creation survive it, and the sandbox acts on them', async () => {
-    assert.equal((await getOptions(restarted.baseUrl, created)).body.name, 'born_with');
+    assert.equal((await getOptions(restarted.baseUrl, created)).json.name, 'born_with');
     const reply = await write(new CookieClient(restarted.baseUrl), created, 'k', 'v');
     assert.equal(reply.exchange.options.name, 'born_with');
     assert.match(reply.setCookie[0] ?? '', /^born_with=.*; SameSite=Strict$/);
@@ -240,7 +230,7 @@ describe('GET /api/sandboxes/:id/exchanges', () => {
     const id = await createSandbox(lab.baseUrl);
     const res = await getExchanges(lab.baseUrl, id);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { exchanges: [] });
+    assert.deepEqual(res.json, { exchanges: [] });
     assert.equal(res.headers.get('cache-control'), 'no-store');
   });
 
@@ -251,8 +241,8 @@ describe('GET /api/sandboxes/:id/exchanges', () => {
     const second = await write(client, id, 'colour', 'blue');
     const res = await getExchanges(lab.baseUrl, id);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.exchanges, [first.exchange, second.exchange]);
-    assert.deepEqual(res.body.exchanges.map((e) => [e.number, e.action]), [[1, 'visit'], [2, 'write']]);
+    assert.deepEqual(res.json.exchanges, [first.exchange, second.exchange]);
+    assert.deepEqual(res.json.exchanges.map((e) => [e.number, e.action]), [[1, 'visit'], [2, 'write']]);
   });
 
   it('answers 404 JSON for an unknown or malformed id', async () => {
@@ -266,15 +256,15 @@ describe('the rest of the API surface', () => {
     const res = await requestJson<{ status: string; liveSandboxes: number }>(lab.baseUrl, '/healthz');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-    assert.equal(res.body.status, 'ok');
-    assert.equal(typeof res.body.liveSandboxes, 'number');
+    assert.equal(res.json.status, 'ok');
+    assert.equal(typeof res.json.liveSandboxes, 'number');
     assert.equal(res.headers.get('cache-control'), 'no-store');
   });
 
   it('/healthz counts the live sandboxes', async () => {
-    const before = (await requestJson<{ liveSandboxes: number }>(lab.baseUrl, '/healthz')).body.liveSandboxes;
+    const before = (await requestJson<{ liveSandboxes: number }>(lab.baseUrl, '/healthz')).json.liveSandboxes;
     await createSandbox(lab.baseUrl);
-    const afterwards = (await requestJson<{ liveSandboxes: number }>(lab.baseUrl, '/healthz')).body.liveSandboxes;
+    const afterwards = (await requestJson<{ liveSandboxes: number }>(lab.baseUrl, '/healthz')).json.liveSandboxes;
     assert.equal(afterwards, before + 1);
   });
 

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
-import { CookieClient } from './helpers.ts';
 import { freePort, runUntilExit, startServer } from './support/process.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { CookieClient } from './support/http.ts';
 
 const SECRET = 'a-session-secret-for-the-process-tests-0123456789';
 

@@ -8,10 +8,10 @@ import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CookieClient } from './helpers.ts';
-import { createSandboxWith, healthy, startCustomLab, type CustomLab } from './support/lab.ts';
 import { cleanUp } from '../server/db/cleanup.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, healthy } from './support/http.ts';
 
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 8);
 const SANDBOXES_PER_ROUND = 24;
@@ -21,9 +21,9 @@ const MAX_AGE_MS = 800;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-let lab: CustomLab;
+let lab: Lab;
 before(async () => {
-  lab = await startCustomLab({ limits: { sandboxesPerMinute: 1e6, sandboxRequestsPerMinute: 1e6, unknownIdsPerMinute: 1e6 } });
+  lab = await startLab({ limits: { sandboxesPerMinute: 1e6, sandboxRequestsPerMinute: 1e6, unknownIdsPerMinute: 1e6 } });
 });
 after(() => lab.stop());
 
@@ -72,7 +72,7 @@ describe('soak: sandboxes and sessions come and go, clean-up keeps everything bo
     for (let round = 0; round < ROUNDS; round++) {
       const ids = await Promise.all(
         Array.from({ length: SANDBOXES_PER_ROUND }, (_, i) =>
-          createSandboxWith(lab.baseUrl, { store: i % 2 ? 'sqlite' : 'memory', cookie: { maxAge: MAX_AGE_MS }, rolling: i % 3 === 0 }),
+          createSandbox(lab.baseUrl, { store: i % 2 ? 'sqlite' : 'memory', cookie: { maxAge: MAX_AGE_MS }, rolling: i % 3 === 0 }),
         ),
       );
       await Promise.all(

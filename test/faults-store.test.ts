@@ -5,21 +5,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sqlite3 from 'sqlite3';
-import { CookieClient } from './helpers.ts';
-import { assertNoLeak, createSandboxWith, exchanges, healthy, send, startCustomLab, type Answer, type CustomLab } from './support/lab.ts';
 import { watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, send, createSandbox, readExchanges, healthy, assertNoLeak, type Answer } from './support/http.ts';
 
 const BUSY_TIMEOUT_MS = 200;
 
-let lab: CustomLab;
+let lab: Lab;
 let log: ErrorLog;
 const uncaught: unknown[] = [];
 const onUncaught = (err: unknown) => uncaught.push(err);
 
 before(async () => {
-  lab = await startCustomLab({ busyTimeoutMs: BUSY_TIMEOUT_MS });
+  lab = await startLab({ busyTimeoutMs: BUSY_TIMEOUT_MS });
   log = watchConsoleErrors({ quiet: true });
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
@@ -63,7 +63,7 @@ async function storeOf(id: string): Promise<{ real: Database; swap(db: Database)
 
 /** A learner with a stored session in a fresh sqlite sandbox. */
 async function learnerWithSession(options: Record<string, unknown> = {}): Promise<{ id: string; learner: CookieClient; sid: string }> {
-  const id = await createSandboxWith(lab.baseUrl, { store: 'sqlite', ...options });
+  const id = await createSandbox(lab.baseUrl, { store: 'sqlite', ...options });
   const learner = new CookieClient(lab.baseUrl);
   const res = await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } });
   assert.equal(res.status, 200);
@@ -140,7 +140,7 @@ describe('a store operation that fails (SQLITE_IOERR)', () => {
         }
         const what = `${fault.action} (${format})`;
         assertAnswered(answer, what);
-        const recorded = (await exchanges(lab.baseUrl, id)).at(-1)!;
+        const recorded = (await readExchanges(lab.baseUrl, id)).at(-1)!;
         assert.equal(recorded.action, fault.action, `${what}: the exchange was recorded`);
         assertShowsStoreError(recorded, fault.op, /SQLITE_IOERR: disk I\/O error/, what);
         if (format === 'json') {

@@ -1,20 +1,11 @@
 // Sandboxes are fenced off from each other: their cookies, sessions, exchanges and options.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CookieClient,
-  createSandbox,
-  getExchanges,
-  getOptions,
-  ops,
-  startLab,
-  visit,
-  write,
-  type RunningLab,
-} from './helpers.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, getExchanges, getOptions } from './support/http.ts';
+import { ops, visit, write } from './support/sandbox.ts';
 
-
-let lab: RunningLab;
+let lab: Lab;
 before(async () => {
   lab = await startLab();
 });
@@ -104,8 +95,8 @@ describe('exchanges and options stay with their sandbox', () => {
     const inB = await visit(new CookieClient(lab.baseUrl), b);
     const listA = await getExchanges(lab.baseUrl, a);
     const listB = await getExchanges(lab.baseUrl, b);
-    assert.deepEqual(listA.body.exchanges, [inA.exchange]);
-    assert.deepEqual(listB.body.exchanges, [inB.exchange]);
+    assert.deepEqual(listA.json.exchanges, [inA.exchange]);
+    assert.deepEqual(listB.json.exchanges, [inB.exchange]);
   });
 
   it('A\'s options never appear in B', async () => {
@@ -113,9 +104,9 @@ describe('exchanges and options stay with their sandbox', () => {
     const b = await createSandbox(lab.baseUrl);
     const optionsB = await getOptions(lab.baseUrl, b);
     assert.equal(optionsB.status, 200);
-    assert.equal(optionsB.body.name, 'mycookie');
-    assert.equal(optionsB.body.store, 'memory');
-    assert.equal((await getOptions(lab.baseUrl, a)).body.name, 'only_a');
+    assert.equal(optionsB.json.name, 'mycookie');
+    assert.equal(optionsB.json.store, 'memory');
+    assert.equal((await getOptions(lab.baseUrl, a)).json.name, 'only_a');
   });
 });
 
@@ -138,7 +129,7 @@ describe('sandbox ids', () => {
 
 describe('sandboxes evicted from the live set', () => {
   // Only two live middlewares at once: a third sandbox evicts the least recently used.
-  let small: RunningLab;
+  let small: Lab;
   before(async () => {
     small = await startLab({ registryLimits: { liveSandboxes: 2, exchangesPerSandbox: 20 } });
   });

@@ -4,12 +4,14 @@
 // ("Expected <description>, but ...") and what was really observed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { evaluate, type Check, type CheckResult, type ExchangeConditions, type Observation, type OptionsConditions } from '../server/lessons/checks.ts';
 import { articleOptions, validateOptions } from '../server/sandbox/options.ts';
-import { act, CookieClient, createSandbox, getExchanges, getOptions, requestJson, slow, startLab, updateOptions, visit, write, type RunningLab } from './helpers.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, readExchanges, readOptions, requestJson, updateOptions } from './support/http.ts';
+import { act, parkAfterLoad, slow, visit, write } from './support/sandbox.ts';
+import { withHandClock } from './support/clock.ts';
 
-let lab: RunningLab;
+let lab: Lab;
 before(async () => {
   lab = await startLab();
 });
@@ -17,10 +19,9 @@ after(() => lab.stop());
 
 /** What a task check sees for a sandbox: its recorded exchanges, its options and its probe. */
 async function observe(id: string): Promise<Observation> {
-  const [exchanges, options] = await Promise.all([getExchanges(lab.baseUrl, id), getOptions(lab.baseUrl, id)]);
-  assert.equal(exchanges.status, 200);
+  const [exchanges, options] = await Promise.all([readExchanges(lab.baseUrl, id), readOptions(lab.baseUrl, id)]);
   const sandbox = await lab.registry.find(id);
-  return { exchanges: exchanges.body.exchanges, options: options.body, probe: sandbox?.probe?.value ?? null };
+  return { exchanges, options, probe: sandbox?.probe?.value ?? null };
 }
 
 /** A sandbox with the given options, and a browser of its own. */
@@ -416,18 +417,28 @@ describe('options checks', () => {
 });
 
 describe('race checks (real overlapping slow visits and writes)', () => {
-  const SLOW_MS = 600;
-  /** Long enough for the slow visit to have loaded the session; well inside its delay. */
-  const HEAD_START_MS = 150;
+  // No head start is guessed: the slow visit is parked right after its store answered its `get`
+  // (parkAfterLoad), the write runs to the end, and then the slow visit goes on. The clock is
+  // moved by hand between the steps, so the recorded times are in different milliseconds.
+  const SLOW_MS = 50;
   let raced: { true: Observation; false: Observation };
+
+  /** A slow visit that loads the session, `during` (other requests), then finishes. */
+  function slowVisitAround(id: string, browser: CookieClient, during: () => Promise<unknown>): Promise<void> {
+    return withHandClock(async (clock) => {
+      const parked = await parkAfterLoad(lab, id, () => slow(browser, id, SLOW_MS));
+      clock.tick(1);
+      await during();
+      clock.tick(1);
+      parked.release();
+      await parked.reply;
+    });
+  }
 
   async function race(resave: boolean): Promise<Observation> {
     const { id, browser } = await sandbox({ resave });
     await write(browser, id, 'before', 'kept');
-    const slowVisit = slow(browser, id, SLOW_MS);
-    await sleep(HEAD_START_MS);
-    await write(browser, id, 'during', 'written');
-    await slowVisit;
+    await slowVisitAround(id, browser, () => write(browser, id, 'during', 'written'));
     const seen = await observe(id);
     // The write really ran inside the slow visit.
     const slowEx = seen.exchanges.find((e) => e.action === 'slow');
@@ -439,8 +450,7 @@ describe('race checks (real overlapping slow visits and writes)', () => {
   }
 
   before(async () => {
-    const [on, off] = await Promise.all([race(true), race(false)]);
-    raced = { true: on, false: off };
+    raced = { true: await race(true), false: await race(false) };
   });
 
   const check = (resave: boolean, kept: boolean): Check => ({
@@ -471,11 +481,13 @@ describe('race checks (real overlapping slow visits and writes)', () => {
     await slow(browser, id, 50);
     await write(browser, id, 'after', 'written');
     // Another browser's write while a slow visit is in flight: a different session.
-    const slowVisit = slow(browser, id, 300);
-    await sleep(100);
-    await write(new CookieClient(lab.baseUrl), id, 'stranger', 'x');
-    await slowVisit;
+    await slowVisitAround(id, browser, () => write(new CookieClient(lab.baseUrl), id, 'stranger', 'x'));
     const seen = await observe(id);
+    const inFlight = seen.exchanges.at(-1)!;
+    assert.equal(inFlight.action, 'slow', 'the slow visit finished last');
+    const stranger = seen.exchanges.find((e) => e.input?.key === 'stranger')!;
+    assert.ok(stranger.startedAt > inFlight.startedAt && stranger.finishedAt < inFlight.finishedAt, 'the stranger\'s write ran inside the slow visit');
+    assert.notEqual(stranger.sessionId, inFlight.sessionId);
     for (const kept of [true, false]) {
       assertFails(evaluate(check(true, kept), seen), check(true, kept).description, 'no write has run while a slow visit (with resave on) was still in flight');
     }

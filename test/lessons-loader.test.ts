@@ -14,7 +14,7 @@ import { loadLessons } from '../server/lessons/loader.ts';
 import { LessonError, type Lesson } from '../server/lessons/schema.ts';
 import { openDatabase } from '../server/db/database.ts';
 import type { buildApp as BuildApp } from '../server/app.ts';
-import { testConfig } from './helpers.ts';
+import { testConfig } from './support/lab.ts';
 
 const root = join(import.meta.dirname, '..');
 const temps: string[] = [];

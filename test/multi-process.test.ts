@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CookieClient, createSandbox } from './helpers.ts';
+import { CookieClient, createSandbox } from './support/http.ts';
 
 interface Exchange {
   setCookie: string[];

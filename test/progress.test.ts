@@ -16,7 +16,10 @@ import { openDatabase, type Database } from '../server/db/database.ts';
 import { cleanUp } from '../server/db/cleanup.ts';
 import { SandboxRegistry } from '../server/sandbox/registry.ts';
 import { articleOptions } from '../server/sandbox/options.ts';
-import { CookieClient, getExchanges, getOptions, startLab, updateOptions, visit, write, type RunningLab } from './helpers.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, readExchanges, readOptions, updateOptions } from './support/http.ts';
+import { visit, write } from './support/sandbox.ts';
+import { withHandClock } from './support/clock.ts';
 
 const lessons = loadLessons(join(import.meta.dirname, '..', 'lessons'));
 const L1 = lessons[0]!; // what-a-session-cookie-is: get-a-cookie (any write with a Set-Cookie), data-stays-in-store (latest: visit found), rename-the-cookie
@@ -24,7 +27,7 @@ const L2 = lessons[1]!;
 const SITE_COOKIE = 'cookielab.sid';
 const HTML = { accept: 'text/html' };
 
-let lab: RunningLab;
+let lab: Lab;
 before(async () => {
   lab = await startLab();
 });
@@ -156,9 +159,7 @@ describe('opening a lesson', () => {
     assert.ok(learner.jar.has(SITE_COOKIE));
     assert.ok(opened.html.includes(`/sandbox/${opened.sandboxId}`), 'the sandbox path appears in the page');
     // The sandbox exists, with the lesson's options.
-    const options = await getOptions(lab.baseUrl, opened.sandboxId);
-    assert.equal(options.status, 200);
-    assert.deepEqual(options.body, L1.sandbox);
+    assert.deepEqual(await readOptions(lab.baseUrl, opened.sandboxId), L1.sandbox);
   });
 
   it('gives the same sandbox on every visit, and each lesson its own', async () => {
@@ -168,7 +169,7 @@ describe('opening a lesson', () => {
     assert.equal(again.sandboxId, first.sandboxId);
     const other = await openLesson(learner, L2.slug);
     assert.notEqual(other.sandboxId, first.sandboxId);
-    assert.deepEqual((await getOptions(lab.baseUrl, other.sandboxId)).body, L2.sandbox);
+    assert.deepEqual(await readOptions(lab.baseUrl, other.sandboxId), L2.sandbox);
   });
 
   it('the course list alone starts no session: no cookie, every lesson at 0', async () => {
@@ -282,7 +283,7 @@ describe('progress and restarts', () => {
       own = await own.restart();
       const back = learner.at(own.baseUrl);
       // The recorded exchanges died with the process: only stored progress can say "solved".
-      assert.deepEqual((await getExchanges(own.baseUrl, sandboxId)).body.exchanges, []);
+      assert.deepEqual(await readExchanges(own.baseUrl, sandboxId), []);
       assert.deepEqual(await solvedOf(back, L1.slug), ['get-a-cookie', 'data-stays-in-store']);
       assert.equal((await tasksOf(back, L1.slug)).get('rename-the-cookie')!.hintsListed, 1);
       assert.equal((await openLesson(back, L1.slug)).sandboxId, sandboxId, 'the same sandbox');
@@ -520,8 +521,8 @@ describe('reset', () => {
     assert.equal((await countsOn(learner, '/progress'))[L1.slug], '0 of 3');
     assert.equal((await countsOn(learner, '/lessons'))[L1.slug], '0 of 3');
     // The sandbox is kept as it was: its options and its recorded requests...
-    assert.equal((await getOptions(lab.baseUrl, sandboxId)).body.rolling, true);
-    assert.equal((await getExchanges(lab.baseUrl, sandboxId)).body.exchanges.length, 2);
+    assert.equal((await readOptions(lab.baseUrl, sandboxId)).rolling, true);
+    assert.equal((await readExchanges(lab.baseUrl, sandboxId)).length, 2);
     // ...and it is still the lesson's sandbox; the hints are gone.
     assert.equal((await openLesson(learner, L1.slug)).sandboxId, sandboxId);
     const card = (await tasksOf(learner, L1.slug)).get('rename-the-cookie')!;
@@ -695,10 +696,13 @@ describe('progress kept in memory', () => {
     const { here, there, close } = await twoProcesses(150);
     try {
       const learner = `cache-other-${Date.now()}`;
-      assert.deepEqual([...(await here.forLesson(learner, L1.slug)).solved], []);
-      await there.markSolved(learner, L1.slug, 'get-a-cookie');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.deepEqual([...(await here.forLesson(learner, L1.slug)).solved], ['get-a-cookie']);
+      // Time passing is what is tested: the clock is moved past otherWritesWithinMs by hand.
+      await withHandClock(async (clock) => {
+        assert.deepEqual([...(await here.forLesson(learner, L1.slug)).solved], []);
+        await there.markSolved(learner, L1.slug, 'get-a-cookie');
+        clock.tick(200);
+        assert.deepEqual([...(await here.forLesson(learner, L1.slug)).solved], ['get-a-cookie']);
+      });
     } finally {
       await close();
     }

@@ -3,32 +3,17 @@
 // `whyStore`) of it. Grouped by option, like express-session's own tests.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import signature from 'cookie-signature';
 import { articleOptions, validateOptions, type SandboxOptions } from '../server/sandbox/options.ts';
-import {
-  act,
-  CookieClient,
-  createSandbox,
-  getExchanges,
-  ops,
-  requestJson,
-  slow,
-  startLab,
-  submitOptionsForm,
-  updateOptions,
-  visit,
-  write,
-  type ApiError,
-  type RunningLab,
-  type SandboxReply,
-} from './helpers.ts';
-
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, getExchanges, requestJson, submitOptionsForm, updateOptions, type ApiError } from './support/http.ts';
+import { act, ops, slow, visit, write, type SandboxReply } from './support/sandbox.ts';
+import { withHandClock } from './support/clock.ts';
 
 /** A signed express-session cookie value as it travels: s: + 32-char id + . + signature, URL-encoded. */
 const SIGNED_VALUE = /^s%3A[A-Za-z0-9_-]{32}\.[A-Za-z0-9%]+$/;
 
-let lab: RunningLab;
+let lab: Lab;
 before(async () => {
   lab = await startLab();
 });
@@ -117,6 +102,7 @@ describe('writing to the session', () => {
     const { id, client, path } = await fresh();
     const sentAt = Date.now();
     const reply = await write(client, id, 'colour', 'blue');
+    const answeredAt = Date.now();
     const header = onlyCookie(reply);
     const [pair, ...attrs] = header.split('; ');
     assert.equal(pair!.split('=')[0], 'mycookie');
@@ -126,7 +112,9 @@ describe('writing to the session', () => {
     assert.doesNotMatch(header, /Max-Age/i, 'express-session sends Expires only');
     assert.doesNotMatch(header, /; Secure|; SameSite|; Domain/);
     const expires = expiresOf(header);
-    assert.ok(Math.abs(expires - (sentAt + 3_600_000)) < 5_000, `Expires ${new Date(expires).toISOString()} is not about an hour ahead`);
+    // An hour after the request was handled (somewhere between sending it and its answer), to the second.
+    const hourAhead = (at: number) => Math.floor((at + 3_600_000) / 1000) * 1000;
+    assert.ok(expires >= hourAhead(sentAt) && expires <= hourAhead(answeredAt), `Expires ${new Date(expires).toISOString()} is not an hour ahead`);
     assert.match(reply.exchange.why, /^sent: the session is new and was modified/);
     assert.deepEqual(ops(reply.exchange), ['set']);
     assert.match(reply.exchange.whyStore, /store\.set\(\): a new session was written to/);
@@ -234,9 +222,12 @@ describe('cookie.maxAge option', () => {
   describe('when set', () => {
     it('a returning session that changes gets the cookie again with a later Expires', async () => {
       const { id, client } = await fresh({ cookie: { maxAge: 60_000 } });
-      const first = await write(client, id, 'k', 'first');
-      await sleep(1_100); // Expires has one-second precision
-      const second = await write(client, id, 'k', 'second');
+      // Time passing is what is tested (Expires has one-second precision): the clock is moved by hand.
+      const [first, second] = await withHandClock(async (clock) => {
+        const first = await write(client, id, 'k', 'first');
+        clock.tick(1_100);
+        return [first, await write(client, id, 'k', 'second')] as const;
+      });
       const header = onlyCookie(second);
       assert.equal(sessionIdOf(header), first.exchange.sessionId, 'the same session, re-sent');
       assert.ok(expiresOf(header) > expiresOf(onlyCookie(first)), 'Expires moved forward');
@@ -271,9 +262,12 @@ for (const store of ['memory', 'sqlite'] as const) {
 
     it('touch refreshes the stored expiry without changing the data', async () => {
       const { id, client } = await fresh({ store, resave: false });
-      const written = await write(client, id, 'k', 'v');
-      await sleep(20);
-      const touched = await visit(client, id);
+      // Time passing is what is tested: the clock is moved by hand.
+      const [written, touched] = await withHandClock(async (clock) => {
+        const written = await write(client, id, 'k', 'v');
+        clock.tick(20);
+        return [written, await visit(client, id)] as const;
+      });
       const before = Date.parse(String(written.exchange.sessionAfter?.cookie.expires));
       const after = Date.parse(String(touched.exchange.sessionAfter?.cookie.expires));
       assert.ok(after > before, `stored expiry ${after} should be later than ${before}`);
@@ -284,9 +278,12 @@ for (const store of ['memory', 'sqlite'] as const) {
 describe('rolling option', () => {
   it('when true, an unchanged returning visit gets the cookie again with a fresh expiry', async () => {
     const { id, client } = await fresh({ rolling: true });
-    const first = await write(client, id, 'k', 'v');
-    await sleep(20);
-    const reply = await visit(client, id);
+    // Time passing is what is tested: the clock is moved by hand.
+    const [first, reply] = await withHandClock(async (clock) => {
+      const first = await write(client, id, 'k', 'v');
+      clock.tick(20);
+      return [first, await visit(client, id)] as const;
+    });
     const header = onlyCookie(reply);
     assert.equal(sessionIdOf(header), first.exchange.sessionId);
     assert.match(reply.exchange.why, /^re-sent because rolling is on/);
@@ -946,7 +943,7 @@ describe('bad sandbox requests', () => {
   it('a sandbox request to an unknown sandbox answers 404 JSON', async () => {
     const res = await requestJson(lab.baseUrl, '/sandbox/AAAAAAAAAAAAAAAAAAAAAA/visit');
     assert.equal(res.status, 404);
-    assert.equal(typeof (res.body as ApiError).error.message, 'string');
+    assert.equal(typeof (res.json as ApiError).error.message, 'string');
   });
 
   it('an id with a percent-encoded character answers 404, not a session-less answer', async () => {
@@ -987,7 +984,7 @@ describe('the exchange history', () => {
     const replies = [await visit(client, id), await write(client, id, 'k', 'v'), await act(client, id, 'destroy')];
     const res = await getExchanges(lab.baseUrl, id);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.exchanges, replies.map((r) => r.exchange));
+    assert.deepEqual(res.json.exchanges, replies.map((r) => r.exchange));
   });
 
   it('keeps at most the 20 latest exchanges', async () => {
@@ -995,8 +992,8 @@ describe('the exchange history', () => {
     for (let i = 0; i < 23; i++) await visit(client, id);
     const res = await getExchanges(lab.baseUrl, id);
     assert.equal(res.status, 200);
-    assert.equal(res.body.exchanges.length, 20);
-    assert.deepEqual(res.body.exchanges.map((e) => e.number), Array.from({ length: 20 }, (_, i) => i + 4));
+    assert.equal(res.json.exchanges.length, 20);
+    assert.deepEqual(res.json.exchanges.map((e) => e.number), Array.from({ length: 20 }, (_, i) => i + 4));
   });
 
   it('keeps at most the 20 latest exchanges (seen in the registry, not only through the API)', async () => {

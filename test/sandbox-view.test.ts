@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { compileViews } from '../server/http/views.ts';
 import { sandboxPanels, sandboxPanelsHtml } from '../server/sandbox/panels.ts';
-import { CookieClient, createSandbox, startLab, updateOptions, write, type RunningLab } from './helpers.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, updateOptions } from './support/http.ts';
+import { write } from './support/sandbox.ts';
 
 const views = compileViews(join(import.meta.dirname, '..', 'views'));
 
-let lab: RunningLab;
+let lab: Lab;
 before(async () => {
   lab = await startLab();
 });

@@ -5,12 +5,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import signature from 'cookie-signature';
-import { CookieClient, startLab, testConfig, type RunningLab } from './helpers.ts';
-import { createSandboxWith, healthy, send, sendJson, assertNoLeak, type Answer } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { startLab, testConfig, type Lab } from './support/lab.ts';
+import { CookieClient, send, requestJson, createSandbox, healthy, assertNoLeak, type Answer } from './support/http.ts';
 
-let lab: RunningLab;
+let lab: Lab;
 let log: ErrorLog;
 before(async () => {
   lab = await startLab();
@@ -34,7 +34,7 @@ interface Victim {
 
 /** A learner who wrote something private into a sandbox. */
 async function victimIn(options: Record<string, unknown> = {}, name = 'mycookie'): Promise<Victim> {
-  const id = await createSandboxWith(lab.baseUrl, options);
+  const id = await createSandbox(lab.baseUrl, options);
   const client = new CookieClient(lab.baseUrl);
   const marker = `private-${id}`;
   const res = await client.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'diary', value: marker } });
@@ -193,14 +193,14 @@ describe('a cookie signed with a secret that has since been removed', () => {
     it(`(${store} store) keeps working while the old secret is still listed, and starts a new session once it is removed`, async () => {
       const victim = await victimIn({ store, secret: ['old-secret'] });
       // Rotation: a new secret signs, the old one still verifies.
-      let res = await sendJson(lab.baseUrl, `/api/sandboxes/${victim.id}/options`, 'PUT', { secret: ['new-secret', 'old-secret'] });
+      let res = await requestJson(lab.baseUrl, `/api/sandboxes/${victim.id}/options`, { method: 'PUT', json: { secret: ['new-secret', 'old-secret'] } });
       assert.equal(res.status, 200);
       const during = await victim.client.request(`/sandbox/${victim.id}/visit`);
       const duringExchange = (await during.json()) as Exchange;
       assert.equal(duringExchange.sessionId, victim.sid);
       assert.equal(duringExchange.requestCookieAnatomy?.verifiedBy, 1, 'verified by the old secret, second in the list');
 
-      res = await sendJson(lab.baseUrl, `/api/sandboxes/${victim.id}/options`, 'PUT', { secret: ['new-secret'] });
+      res = await requestJson(lab.baseUrl, `/api/sandboxes/${victim.id}/options`, { method: 'PUT', json: { secret: ['new-secret'] } });
       assert.equal(res.status, 200);
       // The victim's own browser, and anyone replaying its cookie, now get a fresh session.
       const { exchange } = await hostileVisit(victim, `mycookie=${victim.value}`);

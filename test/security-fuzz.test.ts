@@ -12,26 +12,12 @@ import fc from 'fast-check';
 import session from 'express-session';
 import signature from 'cookie-signature';
 import { parse as parseCookie } from 'cookie';
-import { CookieClient } from './helpers.ts';
-import {
-  assertNoLeak,
-  assertRejected,
-  cookiePairs,
-  createSandboxWith,
-  exchanges,
-  healthy,
-  options,
-  send,
-  sendJson,
-  snapshot,
-  startCustomLab,
-  type Answer,
-  type CustomLab,
-} from './support/lab.ts';
 import { JsonObject, SPECIAL_NAMES, anyJson, nastyNumber, nastyString, optionSet, toJsonText, type JsonValue } from './support/hostile.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import type { SandboxOptions } from '../server/sandbox/options.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, send, requestJson, createSandbox, readOptions, readExchanges, snapshot, healthy, cookiePairs, assertNoLeak, assertRejected, type Answer } from './support/http.ts';
 
 const scale = Number(process.env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.max(10, Math.round(n * scale));
@@ -43,12 +29,12 @@ const OBJECT_PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototy
 const usesObjectPrototypeName = (body: JsonValue) =>
   body instanceof JsonObject && body.entries.some(([key, value]) => key === 'name' && typeof value === 'string' && OBJECT_PROTOTYPE_NAMES.has(value));
 
-let lab: CustomLab;
+let lab: Lab;
 let log: ErrorLog;
 
 before(async () => {
   // Rate limits have their own tests (security-isolation); here they would only get in the way.
-  lab = await startCustomLab({ limits: { sandboxesPerMinute: 1e6, sandboxRequestsPerMinute: 1e6, unknownIdsPerMinute: 1e6 } });
+  lab = await startLab({ limits: { sandboxesPerMinute: 1e6, sandboxRequestsPerMinute: 1e6, unknownIdsPerMinute: 1e6 } });
   log = watchConsoleErrors({ quiet: true });
 });
 
@@ -116,7 +102,7 @@ function assertWellFormed(o: SandboxOptions): void {
 
 /** An accepted option set leaves a sandbox that answers a write and a visit with cookies in it. */
 async function assertSandboxWorks(id: string, o: SandboxOptions): Promise<void> {
-  const written = await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'fuzzcheck', value: 'ok' });
+  const written = await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'fuzzcheck', value: 'ok' } });
   assert.equal(written.status, 200, `a write to a sandbox with accepted options ${JSON.stringify(o)}: ${written.text.slice(0, 300)}`);
   assert.equal(((written.json as Exchange).sessionAfter as Record<string, unknown> | null)?.fuzzcheck, 'ok');
   for (const name of cookiePairs(written.headers.getSetCookie()).keys()) assert.equal(name, o.name, 'the cookie carries the configured name');
@@ -160,7 +146,7 @@ describe('fuzz: option sets', () => {
           accepted++;
           const { id, options: created } = answer.json as { id: string; options: SandboxOptions };
           assertWellFormed(created);
-          assert.deepEqual(await options(lab.baseUrl, id), created, 'stored as answered');
+          assert.deepEqual(await readOptions(lab.baseUrl, id), created, 'stored as answered');
           assert.equal(await sandboxCount(), before + 1);
           await assertSandboxWorks(id, created);
           return;
@@ -179,7 +165,7 @@ describe('fuzz: option sets', () => {
   });
 
   it('PUT /api/sandboxes/:id/options: 200 with the stored options and a working sandbox, or a 4xx and nothing changed', async () => {
-    const ids = [await createSandboxWith(lab.baseUrl, {}), await createSandboxWith(lab.baseUrl, { store: 'sqlite' })];
+    const ids = [await createSandbox(lab.baseUrl, {}), await createSandbox(lab.baseUrl, { store: 'sqlite' })];
     let accepted = 0;
     await check(
       fc.asyncProperty(fc.constantFrom(...ids), optionBodies, async (id, body) => {
@@ -190,7 +176,7 @@ describe('fuzz: option sets', () => {
           accepted++;
           const updated = answer.json as SandboxOptions;
           assertWellFormed(updated);
-          assert.deepEqual(await options(lab.baseUrl, id), updated);
+          assert.deepEqual(await readOptions(lab.baseUrl, id), updated);
           await assertSandboxWorks(id, updated);
           return;
         }
@@ -206,7 +192,7 @@ describe('fuzz: option sets', () => {
   });
 
   it('the options form (POST /sandbox/:id/options): applied (303, or 200 for htmx) or re-rendered with the reason (400), nothing changed, no markup echoed', async () => {
-    const id = await createSandboxWith(lab.baseUrl, {});
+    const id = await createSandbox(lab.baseUrl, {});
     // A complete, valid form (as the page submits it), then none, one or two fields spoiled.
     const validForm = fc.record({
       name: fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/).filter((n) => !OBJECT_PROTOTYPE_NAMES.has(n) && n !== 'cookielab.sid'),
@@ -268,7 +254,7 @@ describe('fuzz: option sets', () => {
         if (answer.status === 303 || answer.status === 200) {
           applied++;
           assert.equal(answer.status, htmx ? 200 : 303);
-          const now = await options(lab.baseUrl, id);
+          const now = await readOptions(lab.baseUrl, id);
           assertWellFormed(now);
           await assertSandboxWorks(id, now);
           return;
@@ -316,7 +302,7 @@ const writeValue: fc.Arbitrary<JsonValue> = fc.oneof(
 
 describe('fuzz: session writes', () => {
   it('POST /sandbox/:id/write (JSON, form or htmx): stored exactly when key and value are allowed, else 400 naming the field and no exchange', async () => {
-    const ids = [await createSandboxWith(lab.baseUrl, {}), await createSandboxWith(lab.baseUrl, { store: 'sqlite', name: 'fz.sid' })];
+    const ids = [await createSandbox(lab.baseUrl, {}), await createSandbox(lab.baseUrl, { store: 'sqlite', name: 'fz.sid' })];
     const jsonBody = fc
       .tuple(
         fc.option(writeKey, { nil: undefined }),
@@ -361,7 +347,7 @@ describe('fuzz: session writes', () => {
           value = values.length === 1 ? values[0] : values.length === 0 ? undefined : values;
           expected = expectedWrite(key, value);
         }
-        const before = (await exchanges(lab.baseUrl, id)).map((e) => e.number);
+        const before = (await readExchanges(lab.baseUrl, id)).map((e) => e.number);
         const accept = { json: 'application/json', htmx: 'text/html', html: 'text/html' }[format];
         const answer = await send(lab.baseUrl, `/sandbox/${id}/write`, {
           method: 'POST',
@@ -370,7 +356,7 @@ describe('fuzz: session writes', () => {
         });
         assertNot500(answer, 'write');
         assertNoRawMarkup(answer);
-        const after = await exchanges(lab.baseUrl, id);
+        const after = await readExchanges(lab.baseUrl, id);
         if (expected === 'ok') {
           stored++;
           assert.equal(answer.status, format === 'html' ? 303 : 200, `expected the write of ${JSON.stringify(key)} = ${JSON.stringify(value)?.slice(0, 80)} to be stored: ${answer.text.slice(0, 200)}`);
@@ -413,7 +399,7 @@ function tryParse(text: string): unknown {
 
 describe('fuzz: slow-request query strings', () => {
   it('GET /sandbox/:id/slow?…: waits exactly when ms is one whole number from 0 to 5000, else 400 naming ms and no exchange', async () => {
-    const id = await createSandboxWith(lab.baseUrl, {});
+    const id = await createSandbox(lab.baseUrl, {});
     const segment = fc.oneof(
       { weight: 4, arbitrary: fc.tuple(fc.constantFrom('ms', 'ms', 'MS', 'ms[]', 'm%73', 'ms ', 'x'), fc.oneof(fc.integer({ min: 0, max: 25 }).map(String), fc.integer({ min: 4990, max: 5010 }).map(String), fc.constantFrom('0', '00', '000025', '1234567', '-1', '+5', ' 5', '5 ', '1e3', '0x10', '1.0', '', '٣', '１', '%', '%E0%A4%A', '5%00', '1;2'), nastyString)).map(([n, v]) => `${n}=${encodeURIComponent(wellFormed(v))}`) },
       { weight: 1, arbitrary: fc.constantFrom('ms=%', 'ms=%zz', 'ms', '=5', 'ms=5&ms=6', '&&', 'ms=1%00', 'ms=+5', 'ms[0]=1', 'ms=%E0%A4%A', 'ms=5;6', "ms='5'", 'ms=<script>') },
@@ -428,7 +414,7 @@ describe('fuzz: slow-request query strings', () => {
         const valid = Number.isInteger(ms) && ms <= 5000;
         // Keep the run short: long valid waits are covered by the other tests.
         fc.pre(!valid || ms <= 25);
-        const before = (await exchanges(lab.baseUrl, id)).map((e) => e.number);
+        const before = (await readExchanges(lab.baseUrl, id)).map((e) => e.number);
         const answer = await send(lab.baseUrl, url.pathname + url.search, { headers: { accept: 'application/json' } });
         assertNot500(answer, 'slow');
         if (valid) {
@@ -440,7 +426,7 @@ describe('fuzz: slow-request query strings', () => {
         assert.equal(answer.status, 400, `${url.search} should be refused: ${answer.text.slice(0, 200)}`);
         assertRejected(answer, 'slow');
         assert.equal((answer.json as { error: { field?: string } }).error.field, 'ms');
-        assert.deepEqual((await exchanges(lab.baseUrl, id)).map((e) => e.number), before);
+        assert.deepEqual((await readExchanges(lab.baseUrl, id)).map((e) => e.number), before);
       }),
       250,
     );
@@ -459,7 +445,7 @@ describe('fuzz: Cookie headers', () => {
     ];
     const victims: { id: string; setup: (typeof setups)[number]; victim: CookieClient; sid: string; value: string; marker: string; hostile: string[] }[] = [];
     for (const setup of setups) {
-      const id = await createSandboxWith(lab.baseUrl, setup.options);
+      const id = await createSandbox(lab.baseUrl, setup.options);
       const victim = new CookieClient(lab.baseUrl);
       const res = await victim.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'secretOfVictim', value: `victim-data-${id}` } });
       assert.equal(res.status, 200);
@@ -637,14 +623,14 @@ describe('option names every JavaScript object already has', () => {
         for (const via of ['POST', 'PUT', 'form'] as const) {
           let id: string;
           if (via === 'POST') {
-            const created = await sendJson(lab.baseUrl, '/api/sandboxes', 'POST', { name });
+            const created = await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: { name } });
             if (created.status === 400) continue;
             id = (created.json as { id: string }).id;
           } else {
-            id = await createSandboxWith(lab.baseUrl, {});
+            id = await createSandbox(lab.baseUrl, {});
             const changed =
               via === 'PUT'
-                ? await sendJson(lab.baseUrl, `/api/sandboxes/${id}/options`, 'PUT', { name })
+                ? await requestJson(lab.baseUrl, `/api/sandboxes/${id}/options`, { method: 'PUT', json: { name } })
                 : await send(lab.baseUrl, `/sandbox/${id}/options`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams({ name, secret: 's', unset: 'keep', store: 'memory', secure: 'false' }).toString() });
             if (changed.status === 400) continue;
           }

@@ -3,19 +3,19 @@
 // the lessons recommend.
 import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { CookieClient } from './helpers.ts';
-import { createSandboxWith, send, sendJson, startCustomLab, type Answer, type CustomLab } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import { COOKIE_RENEWAL_MS } from '../server/stores/site-session.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, send, requestJson, createSandbox, type Answer } from './support/http.ts';
 
-let lab: CustomLab;
+let lab: Lab;
 let log: ErrorLog;
 /** As deployed: production, behind a TLS-terminating proxy that sets X-Forwarded-Proto. */
-let production: CustomLab;
+let production: Lab;
 before(async () => {
   // express-rate-limit complains about `trust proxy: true` (see docs/security.md, known gaps).
   log = watchConsoleErrors({ quiet: true });
-  [lab, production] = await Promise.all([startCustomLab(), startCustomLab({ config: { production: true, trustProxy: 1 } })]);
+  [lab, production] = await Promise.all([startLab(), startLab({ config: { production: true, trustProxy: 1 } })]);
 });
 after(async () => {
   log.restore();
@@ -65,7 +65,7 @@ function assertNoInlineCode(html: string, what: string): void {
 describe('security headers', () => {
   it('are on every page, error page, JSON answer, fragment, redirect and static file', async () => {
     const lesson = course()[0]!;
-    const id = await createSandboxWith(lab.baseUrl);
+    const id = await createSandbox(lab.baseUrl);
     const learner = new CookieClient(lab.baseUrl);
     const html = { accept: 'text/html' };
     const json = { accept: 'application/json' };
@@ -100,11 +100,11 @@ describe('security headers', () => {
     assert.equal((await get('probe script', '/static/cookie-probe.js')).status, 200);
     assert.equal((await get('favicon', '/static/favicon.svg')).status, 200);
     assert.equal((await get('missing static file', '/static/nope.js')).status, 404);
-    const created = await sendJson(lab.baseUrl, '/api/sandboxes', 'POST', {});
+    const created = await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: {} });
     answers.push(['201 JSON', created]);
-    const refused = await sendJson(lab.baseUrl, '/api/sandboxes', 'POST', { name: 'has space' });
+    const refused = await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: { name: 'has space' } });
     answers.push(['400 JSON from the API', refused]);
-    const tooBig = await sendJson(lab.baseUrl, '/api/sandboxes', 'POST', { padding: 'x'.repeat(20_000) });
+    const tooBig = await requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: { padding: 'x'.repeat(20_000) } });
     answers.push(['413 JSON', tooBig]);
     const badForm = await send(lab.baseUrl, `/sandbox/${id}/options`, { method: 'POST', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=has+space' });
     answers.push(['400 options form page', badForm]);
@@ -118,7 +118,7 @@ describe('security headers', () => {
   });
 
   it('the cookie-probe frame may be framed by the lab itself only, with the same strict script policy', async () => {
-    const id = await createSandboxWith(lab.baseUrl);
+    const id = await createSandbox(lab.baseUrl);
     const frame = await send(lab.baseUrl, `/sandbox/${id}/frame`, { headers: { accept: 'text/html' } });
     assert.equal(frame.status, 200);
     assertSecurityHeaders(frame, 'probe frame', "'self'");

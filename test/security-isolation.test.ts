@@ -3,18 +3,18 @@
 // limited, without blocking a class that shares one address.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CookieClient } from './helpers.ts';
-import { assertRejected, createSandboxWith, rawGet, exchanges, options, send, sendForm, sendJson, snapshot, startCustomLab, type CustomLab } from './support/lab.ts';
 import { course, watchConsoleErrors } from './support/watch.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, send, requestJson, sendForm, rawGet, createSandbox, readOptions, readExchanges, snapshot, assertRejected } from './support/http.ts';
 
 const generous = { sandboxesPerMinute: 5000, sandboxRequestsPerMinute: 5000, unknownIdsPerMinute: 5000 };
 
 /** One lab with room for everything, one with low limits (5 unknown ids, 5 requests per sandbox, 60 new sandboxes a minute). */
-let lab: CustomLab;
-let strict: CustomLab;
+let lab: Lab;
+let strict: Lab;
 before(async () => {
-  [lab, strict] = await Promise.all([startCustomLab({ limits: generous }), startCustomLab({ limits: { unknownIdsPerMinute: 5, sandboxRequestsPerMinute: 5, sandboxesPerMinute: 60 } })]);
+  [lab, strict] = await Promise.all([startLab({ limits: generous }), startLab({ limits: { unknownIdsPerMinute: 5, sandboxRequestsPerMinute: 5, sandboxesPerMinute: 60 } })]);
 });
 after(async () => {
   await Promise.all([lab.stop(), strict.stop()]);
@@ -24,8 +24,8 @@ describe('sandboxes are fenced off from each other', () => {
 
   for (const [storeA, storeB] of [['memory', 'memory'], ['sqlite', 'sqlite'], ['memory', 'sqlite']] as const) {
     it(`A's cookie, session, exchanges and options are unreachable from B (${storeA} / ${storeB})`, async () => {
-      const a = await createSandboxWith(lab.baseUrl, { store: storeA });
-      const b = await createSandboxWith(lab.baseUrl, { store: storeB });
+      const a = await createSandbox(lab.baseUrl, { store: storeA });
+      const b = await createSandbox(lab.baseUrl, { store: storeB });
       const learner = new CookieClient(lab.baseUrl);
       const inA = await learner.request(`/sandbox/${a}/write`, { method: 'POST', json: { key: 'secret', value: 'only-in-A' } });
       const sidA = ((await inA.json()) as Exchange).sessionId!;
@@ -44,21 +44,21 @@ describe('sandboxes are fenced off from each other', () => {
       assert.equal((writeB.sessionAfter as unknown as Record<string, unknown>).secret, undefined);
 
       // B's exchanges only ever hold B's requests; A's only A's.
-      for (const e of await exchanges(lab.baseUrl, b)) assert.ok(e.path.startsWith(`/sandbox/${b}/`), e.path);
-      for (const e of await exchanges(lab.baseUrl, a)) assert.ok(e.path.startsWith(`/sandbox/${a}/`), e.path);
-      assert.ok(!JSON.stringify(await exchanges(lab.baseUrl, b)).includes('only-in-A'));
+      for (const e of await readExchanges(lab.baseUrl, b)) assert.ok(e.path.startsWith(`/sandbox/${b}/`), e.path);
+      for (const e of await readExchanges(lab.baseUrl, a)) assert.ok(e.path.startsWith(`/sandbox/${a}/`), e.path);
+      assert.ok(!JSON.stringify(await readExchanges(lab.baseUrl, b)).includes('only-in-A'));
 
       // Changing A's options leaves B's alone, and A's session in A is intact.
-      assert.equal((await sendJson(lab.baseUrl, `/api/sandboxes/${a}/options`, 'PUT', { rolling: true, name: 'renamed' })).status, 200);
-      assert.deepEqual(await options(lab.baseUrl, b), bBefore.options);
+      assert.equal((await requestJson(lab.baseUrl, `/api/sandboxes/${a}/options`, { method: 'PUT', json: { rolling: true, name: 'renamed' } })).status, 200);
+      assert.deepEqual(await readOptions(lab.baseUrl, b), bBefore.options);
       const stillA = (await (await learner.request(`/sandbox/${a}/visit`, { headers: { cookie: `renamed=${cookieA}` } })).json()) as Exchange;
       assert.equal((stillA.sessionAfter as unknown as Record<string, unknown>).secret, 'only-in-A');
     });
   }
 
   it('path tricks (dot segments, encoded slashes and ids, other case, trailing junk) never reach another sandbox', async () => {
-    const a = await createSandboxWith(lab.baseUrl);
-    const b = await createSandboxWith(lab.baseUrl);
+    const a = await createSandbox(lab.baseUrl);
+    const b = await createSandbox(lab.baseUrl);
     const learner = new CookieClient(lab.baseUrl);
     await (await learner.request(`/sandbox/${a}/write`, { method: 'POST', json: { key: 'secret', value: 'only-in-A' } })).text();
     const cookie = learner.cookieHeader()!;
@@ -96,7 +96,7 @@ describe('sandbox ids', () => {
   it('are 22 base64url characters (exactly 128 random bits) and unique over 1,000 creations', async () => {
     const ids: string[] = [];
     for (let batch = 0; batch < 50; batch++) {
-      ids.push(...(await Promise.all(Array.from({ length: 20 }, () => createSandboxWith(lab.baseUrl)))));
+      ids.push(...(await Promise.all(Array.from({ length: 20 }, () => createSandbox(lab.baseUrl)))));
     }
     assert.equal(ids.length, 1000);
     assert.equal(new Set(ids).size, 1000, 'an id was handed out twice');
@@ -115,7 +115,7 @@ describe('sandbox ids', () => {
 describe('guessing ids is rate-limited per address', () => {
 
   it('after 5 unknown ids: 429 with Retry-After, while the same address keeps using its own sandbox', async () => {
-    const own = await createSandboxWith(strict.baseUrl);
+    const own = await createSandbox(strict.baseUrl);
     const learner = new CookieClient(strict.baseUrl);
     assert.equal((await learner.request(`/sandbox/${own}/write`, { method: 'POST', json: { key: 'k', value: 'v' } })).status, 200);
     // One of them differs from the learner's own id in its last character only.
@@ -143,9 +143,9 @@ describe('guessing ids is rate-limited per address', () => {
     assert.equal((await learner.request(`/sandbox/${own}/write`, { method: 'POST', json: { key: 'k2', value: 'v2' } })).status, 200);
     assert.equal((await send(strict.baseUrl, `/sandbox/${own}`, { headers: { accept: 'text/html' } })).status, 200);
     assert.equal((await send(strict.baseUrl, `/api/sandboxes/${own}/options`)).status, 200);
-    assert.equal((await sendJson(strict.baseUrl, `/api/sandboxes/${own}/options`, 'PUT', { rolling: true })).status, 200);
+    assert.equal((await requestJson(strict.baseUrl, `/api/sandboxes/${own}/options`, { method: 'PUT', json: { rolling: true } })).status, 200);
     // New sandboxes and lessons are still open to this address.
-    const fresh = await createSandboxWith(strict.baseUrl);
+    const fresh = await createSandbox(strict.baseUrl);
     assert.equal((await send(strict.baseUrl, `/sandbox/${fresh}/visit`, { headers: { accept: 'application/json' } })).status, 200);
     assert.equal((await send(strict.baseUrl, `/lessons/${course()[0]!.slug}`, { headers: { accept: 'text/html' } })).status, 200);
   });
@@ -156,7 +156,7 @@ describe('behind a proxy (TRUST_PROXY=1)', () => {
     'a client cannot dodge the per-address limits by sending its own X-Forwarded-For',
     async () => {
       const log = watchConsoleErrors({ quiet: true }); // express-rate-limit's ERR_ERL_PERMISSIVE_TRUST_PROXY
-      const proxied = await startCustomLab({ config: { trustProxy: 1 }, limits: { ...generous, unknownIdsPerMinute: 3, sandboxesPerMinute: 3 } });
+      const proxied = await startLab({ config: { trustProxy: 1 }, limits: { ...generous, unknownIdsPerMinute: 3, sandboxesPerMinute: 3 } });
       /** The learner's real address, as the proxy saw it. */
       const CLIENT = '192.0.2.77';
       try {
@@ -184,7 +184,7 @@ describe('behind a proxy (TRUST_PROXY=1)', () => {
 describe('requests to one sandbox are rate-limited per sandbox, not per address', () => {
 
   it('the 6th request to a sandbox in a minute gets 429 with Retry-After; that sandbox only', async () => {
-    const busy = await createSandboxWith(strict.baseUrl);
+    const busy = await createSandbox(strict.baseUrl);
     const learner = new CookieClient(strict.baseUrl);
     for (let i = 0; i < 5; i++) assert.equal((await learner.request(`/sandbox/${busy}/write`, { method: 'POST', json: { key: `k${i}`, value: i } })).status, 200);
     const before = await snapshot(strict.baseUrl, busy);
@@ -195,13 +195,13 @@ describe('requests to one sandbox are rate-limited per sandbox, not per address'
       assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${res.headers.get('retry-after')}`);
       assert.match(assertRejected(res, 'busy sandbox'), /too many requests/);
     }
-    assert.equal((await sendJson(strict.baseUrl, `/api/sandboxes/${busy}/options`, 'PUT', { rolling: true })).status, 429);
+    assert.equal((await requestJson(strict.baseUrl, `/api/sandboxes/${busy}/options`, { method: 'PUT', json: { rolling: true } })).status, 429);
     assert.deepEqual(await snapshot(strict.baseUrl, busy), before, 'a limited request changed the sandbox');
     // Its page and its read-only API still answer, so the learner can see what happened.
     assert.equal((await send(strict.baseUrl, `/sandbox/${busy}`, { headers: { accept: 'text/html' } })).status, 200);
 
     // A class of 30 behind the same address, each in their own sandbox, is not blocked.
-    const classroom = await Promise.all(Array.from({ length: 30 }, () => createSandboxWith(strict.baseUrl)));
+    const classroom = await Promise.all(Array.from({ length: 30 }, () => createSandbox(strict.baseUrl)));
     const results = await Promise.all(
       classroom.map(async (id) => {
         const pupil = new CookieClient(strict.baseUrl);
@@ -219,10 +219,10 @@ describe('creating sandboxes is rate-limited per address', () => {
     const lesson = course()[0]!;
     const returning = new CookieClient(strict.baseUrl);
     assert.equal((await returning.request(`/lessons/${lesson.slug}`, { headers: { accept: 'text/html' } })).status, 200);
-    const mine = await createSandboxWith(strict.baseUrl);
+    const mine = await createSandbox(strict.baseUrl);
     let refused: Awaited<ReturnType<typeof send>> | undefined;
     for (let i = 0; i < 70 && !refused; i++) {
-      const res = await sendJson(strict.baseUrl, '/api/sandboxes', 'POST', {});
+      const res = await requestJson(strict.baseUrl, '/api/sandboxes', { method: 'POST', json: {} });
       if (res.status === 429) refused = res;
       else assert.equal(res.status, 201);
     }
@@ -242,13 +242,13 @@ describe('creating sandboxes is rate-limited per address', () => {
 describe('request bodies are limited in size', () => {
 
   it('answers 413 with a message for JSON and form bodies over 10 kB, and for more than 50 form fields; nothing changes', async () => {
-    const id = await createSandboxWith(lab.baseUrl);
+    const id = await createSandbox(lab.baseUrl);
     const before = await snapshot(lab.baseUrl, id);
     const big = 'x'.repeat(11 * 1024);
     const cases: [string, () => Promise<Awaited<ReturnType<typeof send>>>][] = [
-      ['POST /api/sandboxes', () => sendJson(lab.baseUrl, '/api/sandboxes', 'POST', { name: 'x', padding: big })],
-      ['PUT options', () => sendJson(lab.baseUrl, `/api/sandboxes/${id}/options`, 'PUT', { name: 'y', padding: big })],
-      ['write (JSON)', () => sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'k', value: big })],
+      ['POST /api/sandboxes', () => requestJson(lab.baseUrl, '/api/sandboxes', { method: 'POST', json: { name: 'x', padding: big } })],
+      ['PUT options', () => requestJson(lab.baseUrl, `/api/sandboxes/${id}/options`, { method: 'PUT', json: { name: 'y', padding: big } })],
+      ['write (JSON)', () => requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'k', value: big } })],
       ['write (form)', () => sendForm(lab.baseUrl, `/sandbox/${id}/write`, new URLSearchParams({ key: 'k', value: big }), { accept: 'application/json' })],
       ['options form', () => sendForm(lab.baseUrl, `/sandbox/${id}/options`, new URLSearchParams({ name: 'z', secret: big }))],
       ['options form, 60 fields', () => sendForm(lab.baseUrl, `/sandbox/${id}/options`, new URLSearchParams(Array.from({ length: 60 }, (_, i) => [`f${i}`, 'v'])))],
@@ -268,12 +268,12 @@ describe('what one hostile learner can do to others', () => {
   it(
     'creating many sandboxes does not wipe another learner\'s MemoryStore sessions',
     async () => {
-      const small = await startCustomLab({ limits: generous, registryLimits: { liveSandboxes: 5 } });
+      const small = await startLab({ limits: generous, registryLimits: { liveSandboxes: 5 } });
       try {
-        const victim = await createSandboxWith(small.baseUrl);
+        const victim = await createSandbox(small.baseUrl);
         const learner = new CookieClient(small.baseUrl);
         await (await learner.request(`/sandbox/${victim}/write`, { method: 'POST', json: { key: 'work', value: 'an hour of it' } })).text();
-        for (let i = 0; i < 5; i++) await createSandboxWith(small.baseUrl);
+        for (let i = 0; i < 5; i++) await createSandbox(small.baseUrl);
         const visit = (await (await learner.request(`/sandbox/${victim}/visit`)).json()) as Exchange;
         assert.equal((visit.sessionAfter as unknown as Record<string, unknown> | null)?.work, 'an hour of it');
       } finally {
@@ -286,7 +286,7 @@ describe('what one hostile learner can do to others', () => {
     'one session cannot grow without bound (every exchange keeps a copy of it)',
     async () => {
       {
-        const id = await createSandboxWith(lab.baseUrl);
+        const id = await createSandbox(lab.baseUrl);
         const learner = new CookieClient(lab.baseUrl);
         let refused = false;
         for (let i = 0; i < 80 && !refused; i++) {

@@ -3,12 +3,12 @@
 // are refused, and after all of it no prototype in this process has been polluted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CookieClient, startLab, type RunningLab } from './helpers.ts';
-import { assertRejected, createSandboxWith, exchanges, healthy, send, sendForm, sendJson, rawGet } from './support/lab.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, send, requestJson, sendForm, rawGet, createSandbox, readExchanges, healthy, assertRejected } from './support/http.ts';
 
-let lab: RunningLab;
+let lab: Lab;
 let log: ErrorLog;
 
 // Taken before anything ran: what every built-in prototype looked like.
@@ -46,19 +46,19 @@ async function writeJson(id: string, key: unknown, value: unknown, client?: Cook
     const res = await client.request(`/sandbox/${id}/write`, { method: 'POST', json: { key, value } });
     return { status: res.status, text: await res.text(), headers: res.headers };
   }
-  return sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key, value });
+  return requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key, value } });
 }
 
 describe('keys a session value may not take', () => {
   const reserved = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'cookie', 'id', 'req', 'save', 'reload', 'regenerate', 'destroy', 'touch', 'resetMaxAge'];
 
   it('are refused with 400 naming the key, as JSON and as a form, and the session keeps working', async () => {
-    const id = await createSandboxWith(lab.baseUrl, { store: 'sqlite' });
+    const id = await createSandbox(lab.baseUrl, { store: 'sqlite' });
     const learner = new CookieClient(lab.baseUrl);
     assert.equal((await writeJson(id, 'user', 'ada', learner)).status, 200);
-    const before = (await exchanges(lab.baseUrl, id)).map((e) => e.number);
+    const before = (await readExchanges(lab.baseUrl, id)).map((e) => e.number);
     for (const key of reserved) {
-      const asJson = await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key, value: 'x' }, { cookie: learner.cookieHeader()! });
+      const asJson = await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key, value: 'x' }, headers: { cookie: learner.cookieHeader()! } });
       assert.equal(asJson.status, 400, `key ${key} (JSON)`);
       assert.equal((asJson.json as { error: { field: string } }).error.field, 'key');
       assert.match(assertRejected(asJson, key), new RegExp(`"${key.replace(/\$/g, '\\$')}"`), 'the message names the key');
@@ -66,7 +66,7 @@ describe('keys a session value may not take', () => {
       // A form named "__proto__" arrives as no key at all (the body parser drops it): refused all the same.
       assert.equal(asForm.status, 400, `key ${key} (form)`);
     }
-    assert.deepEqual((await exchanges(lab.baseUrl, id)).map((e) => e.number), before, 'no refused write reached the session');
+    assert.deepEqual((await readExchanges(lab.baseUrl, id)).map((e) => e.number), before, 'no refused write reached the session');
     // The session object's own methods were never replaced: the session still saves, regenerates, is destroyed.
     const visit = (await (await learner.request(`/sandbox/${id}/visit`)).json()) as Exchange;
     assert.deepEqual(Object.keys(visit.sessionAfter as object).sort(), ['cookie', 'user']);
@@ -81,7 +81,7 @@ describe('keys a session value may not take', () => {
   it(
     'include "prototype"',
     async () => {
-      const id = await createSandboxWith(lab.baseUrl);
+      const id = await createSandbox(lab.baseUrl);
       const res = await writeJson(id, 'prototype', 'x');
       assert.equal(res.status, 400);
     },
@@ -100,7 +100,7 @@ describe('markup in values', () => {
   }
 
   it('is stored as text, and rendered escaped in the htmx fragment and on the sandbox page', async () => {
-    const id = await createSandboxWith(lab.baseUrl);
+    const id = await createSandbox(lab.baseUrl);
     const learner = new CookieClient(lab.baseUrl);
     const first = await writeJson(id, 'xss1', script, learner);
     assert.equal(first.status, 200);
@@ -116,14 +116,14 @@ describe('markup in values', () => {
     const page = await send(lab.baseUrl, `/sandbox/${id}`, { headers: { accept: 'text/html' } });
     assert.equal(page.status, 200);
     assertEscaped(page.text, 'sandbox page');
-    const stored = (await exchanges(lab.baseUrl, id)).at(-1)!.sessionAfter as unknown as Record<string, unknown>;
+    const stored = (await readExchanges(lab.baseUrl, id)).at(-1)!.sessionAfter as unknown as Record<string, unknown>;
     assert.equal(stored.xss1, script);
     assert.equal(stored.xss2, image);
   });
 
   it('in a Cookie header, a path, or a secret is rendered escaped too', async () => {
     const secret = `</textarea>${script}`;
-    const id = await createSandboxWith(lab.baseUrl, { secret: [secret] });
+    const id = await createSandbox(lab.baseUrl, { secret: [secret] });
     const viaCookie = await send(lab.baseUrl, `/sandbox/${id}/visit`, { headers: { accept: 'text/html', 'hx-request': 'true', cookie: `mycookie=${script}; ${image.replace(/ /g, '')}=${image}` } });
     assert.equal(viaCookie.status, 200);
     assert.ok(!viaCookie.text.includes(script) && !viaCookie.text.includes('<img src=x'), 'a Cookie header came back as markup');
@@ -146,12 +146,12 @@ describe('pug option names as session keys and values', () => {
   }
 
   it('never alter rendering: the page and fragment keep their shape and show the values as text', async () => {
-    const plain = await createSandboxWith(lab.baseUrl);
+    const plain = await createSandbox(lab.baseUrl);
     const plainLearner = new CookieClient(lab.baseUrl);
     assert.equal((await writeJson(plain, 'user', 'ada', plainLearner)).status, 200);
     const baseline = shape((await send(lab.baseUrl, `/sandbox/${plain}`, { headers: { accept: 'text/html' } })).text);
 
-    const id = await createSandboxWith(lab.baseUrl);
+    const id = await createSandbox(lab.baseUrl);
     const learner = new CookieClient(lab.baseUrl);
     for (const name of names) {
       for (const value of [true, '/etc/passwd', '#{7*7}', name]) {
@@ -181,12 +181,12 @@ describe('pug option names as session keys and values', () => {
 
 describe('very long values', () => {
   it('2000 characters are stored; 2001 are refused with 400 naming value (JSON and form); a body over 10 kB gets 413', async () => {
-    const id = await createSandboxWith(lab.baseUrl);
-    const ok = await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'long', value: 'x'.repeat(2000) });
+    const id = await createSandbox(lab.baseUrl);
+    const ok = await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'long', value: 'x'.repeat(2000) } });
     assert.equal(ok.status, 200);
-    const before = (await exchanges(lab.baseUrl, id)).map((e) => e.number);
+    const before = (await readExchanges(lab.baseUrl, id)).map((e) => e.number);
     for (const length of [2001, 5000, 9000]) {
-      const asJson = await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'long', value: 'x'.repeat(length) });
+      const asJson = await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'long', value: 'x'.repeat(length) } });
       assert.equal(asJson.status, 400, `${length} characters (JSON)`);
       assert.equal((asJson.json as { error: { field: string } }).error.field, 'value');
       assert.match(assertRejected(asJson, 'long value'), /2000/);
@@ -194,17 +194,17 @@ describe('very long values', () => {
       assert.equal(asForm.status, 400, `${length} characters (form)`);
     }
     // Multi-byte characters: the limit counts characters, and a long one is still refused.
-    assert.equal((await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'long', value: '€'.repeat(2001) })).status, 400);
-    const tooBig = await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'long', value: 'z'.repeat(11_000) });
+    assert.equal((await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'long', value: '€'.repeat(2001) } })).status, 400);
+    const tooBig = await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'long', value: 'z'.repeat(11_000) } });
     assert.equal(tooBig.status, 413);
     assert.match(assertRejected(tooBig, 'body too large'), /too large/);
-    assert.deepEqual((await exchanges(lab.baseUrl, id)).map((e) => e.number), before);
+    assert.deepEqual((await readExchanges(lab.baseUrl, id)).map((e) => e.number), before);
   });
 });
 
 describe('prototype pollution', () => {
   it('no JSON body, form, query string, Cookie header or import pollutes any prototype in the process', async () => {
-    const id = await createSandboxWith(lab.baseUrl);
+    const id = await createSandbox(lab.baseUrl);
     const polluting = [
       '{"__proto__":{"polluted":"yes"}}',
       '{"constructor":{"prototype":{"polluted":"yes"}}}',
@@ -244,7 +244,7 @@ describe('prototype pollution', () => {
     }
     assertPrototypesUntouched();
     // Sessions still behave: a new one has no inherited surprises.
-    const fresh = await sendJson(lab.baseUrl, `/sandbox/${id}/write`, 'POST', { key: 'after', value: 1 });
+    const fresh = await requestJson(lab.baseUrl, `/sandbox/${id}/write`, { method: 'POST', json: { key: 'after', value: 1 } });
     assert.deepEqual(Object.keys((fresh.json as Exchange).sessionAfter as object).sort(), ['after', 'cookie']);
     await healthy(lab.baseUrl);
     assert.deepEqual(log.serverFailures(), []);
