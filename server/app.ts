@@ -46,7 +46,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const sandboxes = sandboxPages(registry, render);
   const api = sandboxApi(registry);
   const lessons = lessonHandlers(lessonList, registry, progress, render);
-  const progressPages = progressHandlers(lessonList, progress, render);
+  const progressPages = progressHandlers(lessonList, progress, registry, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchange = (action: SandboxAction) => exchangeHandler(action, actions[action], (box, recorded) => exchangeFragment(render, box, recorded));
@@ -86,6 +86,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.get('/:id/jar', sandbox, limits.sandboxRequests, sandboxes.jar);
   sandboxRoutes.post('/:id/probe', parseBody, sandbox, limits.sandboxRequests, sandboxes.probe);
   sandboxRoutes.post('/:id/restart', parseBody, sandbox, limits.sandboxRequests, sandboxes.restart);
+  sandboxRoutes.post('/:id/clear-cookies', parseBody, sandbox, limits.sandboxRequests, sandboxes.clearCookies);
   sandboxRoutes.use(notFound);
   app.use('/sandbox', sandboxRoutes);
 
@@ -95,6 +96,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   lessonRoutes.get('/:slug', site, lessons.load, firstVisitLimit, lessons.page);
   lessonRoutes.get('/:slug/tasks', site, lessons.load, lessons.tasks);
   lessonRoutes.post('/:slug/tasks/:task/hints', parseBody, site, lessons.load, lessons.hint);
+  lessonRoutes.post('/:slug/reset', parseBody, site, lessons.load, lessons.reset);
   lessonRoutes.get('/', site, lessons.list);
   lessonRoutes.use(notFound);
   app.use('/lessons', lessonRoutes);

@@ -65,6 +65,13 @@ const migrations: string[] = [
      learner_id TEXT PRIMARY KEY,
      reset_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // When a learner last reset one lesson ("Reset this lesson"): the later of this and progress_resets counts.
+  `CREATE TABLE lesson_resets (
+     learner_id TEXT NOT NULL,
+     lesson TEXT NOT NULL,
+     reset_at INTEGER NOT NULL,
+     PRIMARY KEY (learner_id, lesson)
+   ) WITHOUT ROWID;`,
 ];
 
 export class DatabaseError extends Error {}

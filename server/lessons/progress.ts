@@ -46,7 +46,10 @@ export class ProgressStore {
          (SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = $learner AND lesson = $lesson) AS sandbox_id,
          (SELECT json_group_array(task) FROM solved_tasks WHERE learner_id = $learner AND lesson = $lesson) AS solved,
          (SELECT json_group_object(task, count) FROM hints_shown WHERE learner_id = $learner AND lesson = $lesson) AS hints,
-         (SELECT reset_at FROM progress_resets WHERE learner_id = $learner) AS reset_at`,
+         max(
+           coalesce((SELECT reset_at FROM progress_resets WHERE learner_id = $learner), 0),
+           coalesce((SELECT reset_at FROM lesson_resets WHERE learner_id = $learner AND lesson = $lesson), 0)
+         ) AS reset_at`,
       { $learner: learnerId, $lesson: lesson },
     );
     return {
@@ -131,6 +134,18 @@ export class ProgressStore {
       await this.db.run(
         'INSERT INTO progress_resets (learner_id, reset_at) VALUES (?, ?) ON CONFLICT (learner_id) DO UPDATE SET reset_at = excluded.reset_at',
         [learnerId, Date.now()],
+      );
+    });
+  }
+
+  /** The same as reset(), for one lesson. */
+  async resetLesson(learnerId: string, lesson: string): Promise<void> {
+    await this.lessons.writing(lessonKey(learnerId, lesson), async () => {
+      await this.db.run('DELETE FROM solved_tasks WHERE learner_id = ? AND lesson = ?', [learnerId, lesson]);
+      await this.db.run('DELETE FROM hints_shown WHERE learner_id = ? AND lesson = ?', [learnerId, lesson]);
+      await this.db.run(
+        'INSERT INTO lesson_resets (learner_id, lesson, reset_at) VALUES (?, ?, ?) ON CONFLICT (learner_id, lesson) DO UPDATE SET reset_at = excluded.reset_at',
+        [learnerId, lesson, Date.now()],
       );
     });
   }

@@ -11,6 +11,8 @@ import type { Render } from '../http/views.ts';
 import { sandboxPanelsHtml } from '../sandbox/panels.ts';
 import { learnerId } from '../stores/site-session.ts';
 import { isHtmx } from '../http/negotiation.ts';
+import { putSandboxBack } from '../lessons/lesson-reset.ts';
+import { describeStep } from '../lessons/solution-steps.ts';
 
 export interface TaskState {
   task: Task;
@@ -49,10 +51,9 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     res.setHeader('Cache-Control', 'no-store');
     res.send(
       render('lesson', {
-        lesson,
-        tasks,
+        ...tasksLocals(lesson, tasks),
+        resetNote: typeof req.query.reset === 'string' ? req.query.reset.slice(0, 2000) : null,
         previous: lessons[index - 1] ?? null,
-        next: lessons[index + 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
       }),
     );
@@ -65,7 +66,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const saved = await progress.forLesson(learner, lesson.slug);
     const sandbox = await lessonSandbox(learner, lesson, saved);
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox, saved) }));
+    res.send(render('partials/tasks', tasksLocals(lesson, await taskStates(learner, lesson, sandbox, saved))));
   };
 
   const hint: RequestHandler = async (req, res) => {
@@ -79,10 +80,15 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     if (isHtmx(req)) {
       const saved = await progress.forLesson(learner, lesson.slug);
       const sandbox = await lessonSandbox(learner, lesson, saved);
-      res.send(render('partials/tasks', { lesson, tasks: await taskStates(learner, lesson, sandbox, saved) }));
+      res.send(render('partials/tasks', tasksLocals(lesson, await taskStates(learner, lesson, sandbox, saved))));
     }
     else res.redirect(303, `/lessons/${lesson.slug}#task-${task.id}`);
   };
+
+  /** What the tasks partial needs, on the page and in its refreshes. */
+  function tasksLocals(lesson: Lesson, states: TaskState[]) {
+    return { lesson, tasks: states, next: lessons[lessons.indexOf(lesson) + 1] ?? null, stepWords: describeStep, resetNote: null };
+  }
 
   async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
     const existing = sandboxId ? await registry.find(sandboxId) : null;
@@ -120,5 +126,18 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     return states;
   }
 
-  return { load, list, page, tasks, hint };
+  /** "Reset this lesson": its tasks open again, its sandbox back to the lesson's options, its cookies cleared. */
+  const reset: RequestHandler = async (req, res) => {
+    const lesson = res.locals.lesson;
+    const learner = learnerId(req, false);
+    if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
+    const saved = await progress.forLesson(learner, lesson.slug);
+    const sandbox = saved.sandboxId ? await registry.find(saved.sandboxId) : null;
+    const clearing = sandbox ? await putSandboxBack(registry, sandbox, lesson, req.hostname) : { headers: [], cleared: [] };
+    await progress.resetLesson(learner, lesson.slug);
+    if (clearing.headers.length) res.append('Set-Cookie', clearing.headers);
+    res.redirect(303, `/lessons/${lesson.slug}?${new URLSearchParams({ reset: clearing.cleared.join('; ') || 'nothing' })}`);
+  };
+
+  return { load, list, page, tasks, hint, reset };
 }

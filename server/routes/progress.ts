@@ -4,8 +4,10 @@ import type { Lesson } from '../lessons/schema.ts';
 import { ProgressError, type ProgressStore } from '../lessons/progress.ts';
 import type { Render } from '../http/views.ts';
 import { learnerId } from '../stores/site-session.ts';
+import type { SandboxRegistry } from '../sandbox/registry.ts';
+import { putSandboxBack } from '../lessons/lesson-reset.ts';
 
-export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, render: Render) {
+export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, registry: SandboxRegistry, render: Render) {
   const show: RequestHandler = async (req, res) => {
     const learner = learnerId(req, false);
     const done = learner ? await progress.forLearner(learner) : new Map();
@@ -45,9 +47,17 @@ export function progressHandlers(lessons: readonly Lesson[], progress: ProgressS
     }
   };
 
+  /** Reopens every task, and puts each lesson's sandbox back as its lesson starts it (cookies cleared). */
   const resetProgress: RequestHandler = async (req, res) => {
     const learner = learnerId(req, false);
-    if (learner) await progress.reset(learner);
+    if (learner) {
+      for (const [slug, saved] of await progress.forLearner(learner)) {
+        const lesson = lessons.find((l) => l.slug === slug);
+        const sandbox = lesson && saved.sandboxId ? await registry.find(saved.sandboxId) : null;
+        if (lesson && sandbox) res.append('Set-Cookie', (await putSandboxBack(registry, sandbox, lesson, req.hostname)).headers);
+      }
+      await progress.reset(learner);
+    }
     res.redirect(303, '/progress');
   };
 

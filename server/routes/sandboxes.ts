@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { HttpError } from '../http/http-error.ts';
 import { isHtmx, negotiate } from '../http/negotiation.ts';
 import { observeJar } from '../exchange/jar.ts';
+import { clearSandboxCookies } from '../sandbox/cookie-clearing.ts';
 import type { MissCounter } from '../http/rate-limits.ts';
 import type { Render } from '../http/views.ts';
 import { articleOptions, validateOptions, OptionsError } from '../sandbox/options.ts';
@@ -94,6 +95,18 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     else res.send(render('partials/jar', { observation, sandbox }));
   };
 
+  /** "Clear my cookie": expires every cookie the sandbox may have left in this browser, and says which. */
+  const clearCookies: RequestHandler = (req, res) => {
+    const sandbox = res.locals.sandbox;
+    const { headers, cleared } = clearSandboxCookies(sandbox, req.hostname);
+    res.append('Set-Cookie', headers);
+    res.setHeader('Cache-Control', 'no-store');
+    const format = negotiate(req, res);
+    if (format === 'json') res.json({ cleared });
+    else if (format === 'fragment') res.setHeader('HX-Trigger', 'sandbox-cookies').send(render('partials/cookies-cleared', { cleared }));
+    else res.redirect(303, sandbox.path);
+  };
+
   /** Drops the sandbox's middleware and MemoryStore as a server restart would. */
   const restart: RequestHandler = (req, res) => {
     const sandbox = res.locals.sandbox;
@@ -102,7 +115,7 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     else res.redirect(303, sandbox.path);
   };
 
-  return { page, frame, probe, jar, restart, createAndRedirect, updateFromForm };
+  return { page, frame, probe, jar, restart, clearCookies, createAndRedirect, updateFromForm };
 }
 
 /** The page's document.cookie, URI-encoded into a header (headers carry no arbitrary text), or null. */

@@ -1,0 +1,31 @@
+// A task's solution steps in words, for "Show the solution": what to set and what to press, in the
+// names the sandbox page gives its controls.
+import type { Step } from './schema.ts';
+
+const BUTTONS: Record<string, string> = {
+  visit: 'Visit',
+  write: 'Write',
+  slow: 'Slow visit',
+  regenerate: 'Regenerate',
+  destroy: 'Destroy',
+  unset: 'Unset',
+  restart: 'Restart the server',
+};
+
+export function describeStep(step: Step): string {
+  if ('option' in step) {
+    if (step.value === null || step.value === '') return `Empty ${step.option}.`;
+    if (typeof step.value === 'boolean') return `${step.value ? 'Tick' : 'Untick'} ${step.option}.`;
+    return `Set ${step.option} to ${JSON.stringify(step.value)}.`;
+  }
+  if ('request' in step) {
+    const button = BUTTONS[step.request] ?? step.request;
+    if (step.request === 'write') return `Press ${button} with key ${JSON.stringify(step.key ?? 'user')} and value ${JSON.stringify(step.value ?? 'ada')}.`;
+    if (step.request === 'slow' && step.ms !== undefined) return `Press ${button} with a delay of ${step.ms} ms.`;
+    return `Press ${button}.`;
+  }
+  if ('probe' in step) return 'Press Read document.cookie.';
+  if ('wait' in step) return `Wait ${step.wait >= 1000 ? `${step.wait / 1000} s` : `${step.wait} ms`}.`;
+  const [first, ...rest] = step.together;
+  return `${first ? describeStep(first).replace(/\.$/, '') : 'Start a request'}, and while it is still running: ${rest.map((s) => describeStep(s).replace(/\.$/, '')).join(', then ')}.`;
+}

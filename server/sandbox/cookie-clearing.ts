@@ -1,0 +1,43 @@
+// Clearing a sandbox's cookies from the browser: express-session never does (destroy() leaves the
+// cookie), and a Set-Cookie clears a cookie only when it repeats the same name, path and domain.
+import type { Sandbox } from './sandbox.ts';
+import { parseSetCookie } from '../exchange/cookie-anatomy.ts';
+
+const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT';
+
+export interface Clearing {
+  /** The expired Set-Cookie headers to send. */
+  headers: string[];
+  /** What they clear, in words (name, path, domain). */
+  cleared: string[];
+}
+
+/**
+ * An expired Set-Cookie for every cookie the sandbox may have left in this browser: each name its
+ * exchanges set or received, under the sandbox's path, host-only and under each Domain it used.
+ * `host` is the host the browser addressed: a Domain that does not cover it would be refused.
+ */
+export function clearSandboxCookies(sandbox: Sandbox, host: string, extraNames: readonly string[] = []): Clearing {
+  const names = new Set<string>([sandbox.options.name, ...extraNames]);
+  const domains = new Set<string>();
+  for (const exchange of sandbox.exchanges) {
+    for (const header of exchange.setCookie) {
+      const cookie = parseSetCookie(header, []);
+      names.add(cookie.name);
+      if (cookie.domain) domains.add(cookie.domain.replace(/^\./, '').toLowerCase());
+    }
+  }
+  const hostName = host.toLowerCase();
+  const scopes = [null, ...[...domains].filter((domain) => hostName === domain || hostName.endsWith(`.${domain}`))];
+  const headers: string[] = [];
+  const cleared: string[] = [];
+  for (const name of names) {
+    // A __Secure- or __Host- cookie is only replaced by one that is Secure itself.
+    const secure = /^__(secure|host)-/i.test(name) ? '; Secure' : '';
+    for (const domain of scopes) {
+      headers.push(`${name}=; Path=${sandbox.path}${domain ? `; Domain=${domain}` : ''}; Expires=${EPOCH}${secure}`);
+      cleared.push(`${name} (Path=${sandbox.path}${domain ? `, Domain=${domain}` : ', this host only'})`);
+    }
+  }
+  return { headers, cleared };
+}
