@@ -507,7 +507,7 @@ describe('import', () => {
 });
 
 describe('reset', () => {
-  it('forgets solved tasks and hints, keeps the lesson sandbox (its options and its requests)', async () => {
+  it('forgets solved tasks and hints, keeps the lesson sandbox and its requests, puts its options back', async () => {
     const { learner, sandboxId, browser } = await learnerWithProgress(true);
     await showHint(learner, L1.slug, 'rename-the-cookie');
     await updateOptions(lab.baseUrl, sandboxId, { rolling: true });
@@ -520,8 +520,9 @@ describe('reset', () => {
     assert.deepEqual((await exportOf(learner)).lessons, {});
     assert.equal((await countsOn(learner, '/progress'))[L1.slug], '0 of 3');
     assert.equal((await countsOn(learner, '/lessons'))[L1.slug], '0 of 3');
-    // The sandbox is kept as it was: its options and its recorded requests...
-    assert.equal((await readOptions(lab.baseUrl, sandboxId)).rolling, true);
+    // The sandbox and its recorded requests are kept, its options are the lesson's again (a lesson
+    // redone as written behaves as written; test/lesson-reset.test.ts has the cookies)...
+    assert.equal((await readOptions(lab.baseUrl, sandboxId)).rolling, false);
     assert.equal((await readExchanges(lab.baseUrl, sandboxId)).length, 2);
     // ...and it is still the lesson's sandbox; the hints are gone.
     assert.equal((await openLesson(learner, L1.slug)).sandboxId, sandboxId);
