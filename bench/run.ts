@@ -1,5 +1,6 @@
 // npm run bench: measures Cookie Lab against a bare express-session app on this machine, in one
 // run, and prints a table. See docs/performance.md for the targets and the last results.
+// Long because it is the whole benchmark, one scenario after another, in the order it prints.
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,6 +2,7 @@
 // are real: recorded by a lab in-process and read back through the JSON API, then handed to
 // evaluate() with the sandbox's options and probe. A failure's detail must say what was expected
 // ("Expected <description>, but ...") and what was really observed.
+// Long because it walks every check kind and condition, each passing and failing, in one place.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluate, type Check, type CheckResult, type ExchangeConditions, type Observation, type OptionsConditions } from '../server/lessons/checks.ts';

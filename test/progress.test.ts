@@ -1,6 +1,7 @@
 // Learner progress over HTTP, as browsers: opening a lesson starts a learner (the site's own
 // session) and the lesson's sandbox; tasks are solved by real sandbox requests; progress survives
 // restarts, can be exported, imported (merged) and reset; learners never see each other's.
+// Long because it follows one story (start, solve, restart, export, import, reset) end to end.
 //
 // The site session cookie (cookielab.sid, Path=/) and a sandbox's cookie are kept by different
 // clients here: a learner's "site" client, and one client per sandbox for its requests, so two

@@ -1,6 +1,7 @@
 // validateOptions and toSessionOptions: the article's defaults, normalization, one refusal per kind
 // of bad input (each naming its field), and a property-style check that whatever is accepted can be
 // handed to express-session and serialized by the `cookie` package without throwing.
+// Long because it is one table of refusals, a case per field and kind of bad value.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import session from 'express-session';

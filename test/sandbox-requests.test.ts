@@ -1,6 +1,7 @@
 // Each express-session option's effect on the real response headers of sandbox requests, checked
 // twice: on the raw Set-Cookie text the HTTP response carried, and on the lab's explanation (`why`,
 // `whyStore`) of it. Grouped by option, like express-session's own tests.
+// Long because it covers every option in one describe each, as express-session's own tests do.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import signature from 'cookie-signature';

@@ -5,6 +5,7 @@
 // exchanges, and an accepted one leaves a sandbox that still works.
 //
 // Reproduce a failure with FC_SEED=<seed> (fast-check prints it); FUZZ_SCALE=3 runs three times as many cases.
+// Long because each entry point gets its own generator and property, kept side by side.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseQuery } from 'node:querystring';

@@ -1,6 +1,7 @@
 // Isolation and abuse: one sandbox's cookies, sessions, exchanges and options are out of reach of
 // another; ids are 128 random bits; guessing ids, hammering one sandbox and oversized bodies are
 // limited, without blocking a class that shares one address.
+// Long because each way into another learner's sandbox is its own case, kept side by side.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { course, watchConsoleErrors } from './support/watch.ts';
