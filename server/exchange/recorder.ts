@@ -13,6 +13,7 @@ import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { withStoreCallLog, type StoreCallLog } from './store-calls.ts';
 import { negotiate, type AnswerFormat } from '../http/negotiation.ts';
+import { optionChanges } from '../sandbox/options-diff.ts';
 import { browserNotes } from './browser-notes.ts';
 import { HttpError } from '../http/http-error.ts';
 
@@ -164,6 +165,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   const setCookieParsed = setCookie.map((header) => parseSetCookie(header, options.secret));
   // The lab's own view of the scheme (its trust proxy setting), not the sandbox's proxy option.
   const connectionSecure = Boolean((req.socket as TLSSocket).encrypted) || req.secure;
+  const previous = sandbox.history.latest;
   return {
     number: sandbox.history.takeNumber(),
     startedAt: state.startedAt.toISOString(),
@@ -191,6 +193,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, connectionSecure)),
     error,
     options,
+    optionsChanged: previous ? { since: previous.number, changes: optionChanges(previous.options, options) } : null,
   };
 }
 

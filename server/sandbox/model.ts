@@ -4,6 +4,7 @@
 import type { SessionData } from 'express-session';
 import type { CookieAnatomy, ParsedSetCookie } from '../exchange/cookie-anatomy.ts';
 import type { SandboxOptions } from './options.ts';
+import type { OptionChange } from './options-diff.ts';
 
 /** What a learner's browser can ask a sandbox to do to its session. */
 export const SANDBOX_ACTIONS = ['visit', 'write', 'slow', 'regenerate', 'destroy', 'unset'] as const;
@@ -82,5 +83,7 @@ export interface Exchange {
   browserNotes: string[];
   error: string | null;
   options: SandboxOptions;
+  /** The options that differ from those the previous exchange ran with (null for the first one kept). */
+  optionsChanged: { since: number; changes: OptionChange[] } | null;
 }
 
