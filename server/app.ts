@@ -10,8 +10,9 @@ import { SandboxRegistry, type RegistryLimits } from './sandbox/registry.ts';
 import { loadSandbox, sandboxPages } from './routes/sandboxes.ts';
 import { sandboxApi } from './routes/api.ts';
 import { progressHandlers } from './routes/progress.ts';
-import { exchangeHandler } from './exchange/recorder.ts';
-import { actions, readSlowInput, readWriteInput } from './sandbox/actions.ts';
+import { exchangeHandler, type ExchangeOutput } from './exchange/recorder.ts';
+import { PredictionStore } from './lessons/predictions.ts';
+import { actions, readPrediction, readSlowInput, readWriteInput } from './sandbox/actions.ts';
 import { exchangeFragment } from './sandbox/panels.ts';
 import type { SandboxAction } from './sandbox/model.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -43,13 +44,20 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const registry = new SandboxRegistry(db, registryLimits);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
   const progress = new ProgressStore(db);
+  const predictions = new PredictionStore(db);
   const sandboxes = sandboxPages(registry, render);
   const api = sandboxApi(registry);
-  const lessons = lessonHandlers(lessonList, registry, progress, render);
+  const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
   const progressPages = progressHandlers(lessonList, progress, registry, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
-  const exchange = (action: SandboxAction) => exchangeHandler(action, actions[action], (box, recorded) => exchangeFragment(render, box, recorded));
+  const exchangeOutput: ExchangeOutput = {
+    renderFragment: (box, recorded) => exchangeFragment(render, box, recorded),
+    recorded: async (box, recorded) => {
+      if (recorded.prediction) await predictions.count(box.id, recorded.prediction);
+    },
+  };
+  const exchange = (action: SandboxAction) => [readPrediction, exchangeHandler(action, actions[action], exchangeOutput)];
 
   // Config: ids are case-sensitive and express-session compares raw paths, so routing must too
   // (the app's setting, and each router's own option).

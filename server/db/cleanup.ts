@@ -29,6 +29,7 @@ export async function cleanUp(db: Database, registry: SandboxRegistry, progress:
     const { changes } = await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
     if (changes === 0) continue;
     await db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
+    await db.run('DELETE FROM sandbox_predictions WHERE sandbox_id = ?', [id]);
     await progress.forgetSandbox(id);
     abandoned.push(id);
   }

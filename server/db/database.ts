@@ -72,6 +72,12 @@ const migrations: string[] = [
      reset_at INTEGER NOT NULL,
      PRIMARY KEY (learner_id, lesson)
    ) WITHOUT ROWID;`,
+  // Predictions made before requests ("predict, then see"), counted per sandbox: never required.
+  `CREATE TABLE sandbox_predictions (
+     sandbox_id TEXT PRIMARY KEY,
+     made INTEGER NOT NULL,
+     right INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export class DatabaseError extends Error {}

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import onHeaders from 'on-headers';
 import { parseSetCookie, readRequestCookie, type RequestCookieReading } from './cookie-anatomy.ts';
 import { explainSetCookie, explainStore } from './explanations.ts';
-import type { CookieDecision, Exchange, SandboxAction } from '../sandbox/model.ts';
+import type { CookieDecision, Exchange, Prediction, PredictionOutcome, SandboxAction, StoreCall } from '../sandbox/model.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { withStoreCallLog, type StoreCallLog } from './store-calls.ts';
@@ -21,6 +21,12 @@ import { HttpError } from '../http/http-error.ts';
 export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
 
 export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
+
+export interface ExchangeOutput {
+  renderFragment: FragmentRenderer;
+  /** Runs once the exchange is in the sandbox's log, before its answer is written (counting a prediction). */
+  recorded?: (sandbox: Sandbox, exchange: Exchange) => Promise<void>;
+}
 
 /** One request's recording, from its arrival until its answer is written. */
 interface ExchangeState {
@@ -45,7 +51,7 @@ interface ExchangeState {
  * action, then lets express-session end the response (saving or touching the session), and only
  * then writes the body that describes all of it. `res.locals.sandbox` must hold the sandbox.
  */
-export function exchangeHandler(action: SandboxAction, run: ActionRunner, renderFragment: FragmentRenderer): RequestHandler {
+export function exchangeHandler(action: SandboxAction, run: ActionRunner, output: ExchangeOutput): RequestHandler {
   return (req, res, next) => {
     const sandbox = res.locals.sandbox;
     const options = sandbox.options;
@@ -67,7 +73,7 @@ export function exchangeHandler(action: SandboxAction, run: ActionRunner, render
     onHeaders(res, () => {
       state.decision = decisionInputs(req, state);
     });
-    deferEndUntilRecorded(req, res, state, action, renderFragment);
+    deferEndUntilRecorded(req, res, state, action, output);
     // express-session asks its store for the session (get) from inside this call.
     withStoreCallLog(state.log, () =>
       sandbox.middleware(req, res, (err?: unknown) => {
@@ -118,7 +124,7 @@ function finish(res: Response, state: ExchangeState): void {
  * Installed before express-session wraps res.end, so express-session's "really end now" (after
  * it saved or touched the session) lands here; only then is the whole exchange known.
  */
-function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, renderFragment: FragmentRenderer): void {
+function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { renderFragment, recorded }: ExchangeOutput): void {
   const end = res.end.bind(res) as (body?: string) => Response;
   res.end = function finishExchange(...args: unknown[]) {
     if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
@@ -127,8 +133,9 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
     // them yet: they go out with the body, in one write.
     if (!res.headersSent) res.writeHead(res.statusCode);
     record(req, res, state, action)
-      .then((exchange) => {
+      .then(async (exchange) => {
         state.sandbox.history.push(exchange);
+        await recorded?.(state.sandbox, exchange).catch((err: unknown) => console.error('after recording an exchange:', err));
         const format = state.format;
         if (format === 'json') end(JSON.stringify(exchange));
         else if (format === 'fragment') end(renderFragment(state.sandbox, exchange));
@@ -193,6 +200,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, connectionSecure)),
     error,
     options,
+    prediction: res.locals.prediction ? judge(res.locals.prediction, sent, log.calls) : null,
     optionsChanged: previous ? { since: previous.number, changes: optionChanges(previous.options, options) } : null,
   };
 }
@@ -220,6 +228,18 @@ function decisionInputs(req: Request, state: ExchangeState): CookieDecision {
           maxAge: session.cookie.originalMaxAge ?? null,
         }
       : null,
+  };
+}
+
+/** The learner's prediction beside what the response and the store calls show happened. */
+function judge(prediction: Prediction, cookieSent: boolean, calls: readonly StoreCall[]): PredictionOutcome {
+  const wrote = calls.find((call) => call.op === 'set' || call.op === 'touch' || call.op === 'destroy');
+  const observed = { cookie: cookieSent ? ('sent' as const) : ('not-sent' as const), store: wrote ? wrote.op : ('nothing' as const) } as PredictionOutcome['observed'];
+  return {
+    ...prediction,
+    observed,
+    cookieRight: prediction.cookie === null ? null : prediction.cookie === observed.cookie,
+    storeRight: prediction.store === null ? null : prediction.store === observed.store,
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { SessionValue } from '../sandbox/actions.ts';
 import type { Lesson } from '../lessons/schema.ts';
+import type { Prediction } from '../sandbox/model.ts';
 
 declare global {
   // Express's own extension point for res.locals (@types/express-serve-static-core).
@@ -16,6 +17,8 @@ declare global {
       write?: { key: string; value: SessionValue };
       /** A slow visit's checked delay in milliseconds (readSlowInput). */
       slowMs?: number;
+      /** What the learner predicted for this request (readPrediction), if anything. */
+      prediction?: Prediction;
     }
   }
 }

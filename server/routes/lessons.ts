@@ -13,6 +13,7 @@ import { learnerId } from '../stores/site-session.ts';
 import { isHtmx } from '../http/negotiation.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
 import { describeStep } from '../lessons/solution-steps.ts';
+import type { PredictionCount, PredictionStore } from '../lessons/predictions.ts';
 
 export interface TaskState {
   task: Task;
@@ -24,7 +25,7 @@ export interface TaskState {
   hintsShown: number;
 }
 
-export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, render: Render) {
+export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, predictions: PredictionStore, render: Render) {
   const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
 
   const load: RequestHandler = (req, res, next) => {
@@ -51,7 +52,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     res.setHeader('Cache-Control', 'no-store');
     res.send(
       render('lesson', {
-        ...tasksLocals(lesson, tasks),
+        ...tasksLocals(lesson, tasks, await predictions.forSandbox(sandbox.id)),
         resetNote: typeof req.query.reset === 'string' ? req.query.reset.slice(0, 2000) : null,
         previous: lessons[index - 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
@@ -66,7 +67,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const saved = await progress.forLesson(learner, lesson.slug);
     const sandbox = await lessonSandbox(learner, lesson, saved);
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('partials/tasks', tasksLocals(lesson, await taskStates(learner, lesson, sandbox, saved))));
+    res.send(render('partials/tasks', tasksLocals(lesson, await taskStates(learner, lesson, sandbox, saved), await predictions.forSandbox(sandbox.id))));
   };
 
   const hint: RequestHandler = async (req, res) => {
@@ -80,14 +81,14 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     if (isHtmx(req)) {
       const saved = await progress.forLesson(learner, lesson.slug);
       const sandbox = await lessonSandbox(learner, lesson, saved);
-      res.send(render('partials/tasks', tasksLocals(lesson, await taskStates(learner, lesson, sandbox, saved))));
+      res.send(render('partials/tasks', tasksLocals(lesson, await taskStates(learner, lesson, sandbox, saved), await predictions.forSandbox(sandbox.id))));
     }
     else res.redirect(303, `/lessons/${lesson.slug}#task-${task.id}`);
   };
 
   /** What the tasks partial needs, on the page and in its refreshes. */
-  function tasksLocals(lesson: Lesson, states: TaskState[]) {
-    return { lesson, tasks: states, next: lessons[lessons.indexOf(lesson) + 1] ?? null, stepWords: describeStep, resetNote: null };
+  function tasksLocals(lesson: Lesson, states: TaskState[], predicted: PredictionCount) {
+    return { lesson, tasks: states, predicted, next: lessons[lessons.indexOf(lesson) + 1] ?? null, stepWords: describeStep, resetNote: null };
   }
 
   async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
@@ -109,6 +110,8 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
       exchanges: sandbox.exchanges.filter((exchange) => Date.parse(exchange.startedAt) >= since),
       options: sandbox.options,
       probe: sandbox.probe && sandbox.probe.at >= since ? sandbox.probe.value : null,
+      probeAt: sandbox.probe && sandbox.probe.at >= since ? sandbox.probe.at : null,
+      restarts: sandbox.restarts.filter((at) => at >= since),
     };
     let firstOpen = true;
     const states: TaskState[] = [];
@@ -134,6 +137,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const saved = await progress.forLesson(learner, lesson.slug);
     const sandbox = saved.sandboxId ? await registry.find(saved.sandboxId) : null;
     const clearing = sandbox ? await putSandboxBack(registry, sandbox, lesson, req.hostname) : { headers: [], cleared: [] };
+    if (sandbox) await predictions.forget(sandbox.id);
     await progress.resetLesson(learner, lesson.slug);
     if (clearing.headers.length) res.append('Set-Cookie', clearing.headers);
     res.redirect(303, `/lessons/${lesson.slug}?${new URLSearchParams({ reset: clearing.cleared.join('; ') || 'nothing' })}`);

@@ -3,6 +3,7 @@
 import session from 'express-session';
 import type { Request, RequestHandler, Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PREDICTED_COOKIE, PREDICTED_STORE } from '../sandbox/model.ts';
 import type { SandboxAction } from './model.ts';
 import type { ActionRunner } from '../exchange/recorder.ts';
 import { HttpError } from '../http/http-error.ts';
@@ -80,5 +81,24 @@ export const readSlowInput: RequestHandler = (req: Request, res: Response, next)
     throw new HttpError(400, `ms must be a whole number of milliseconds from 0 to ${MAX_SLOW_MS}`, 'ms');
   }
   res.locals.slowMs = ms;
+  next();
+};
+
+/**
+ * Reads an optional prediction (`predictCookie`, `predictStore`, from the form or the query string)
+ * into res.locals.prediction; a value that is not one of the choices is a 400.
+ */
+export const readPrediction: RequestHandler = (req, res, next) => {
+  const source = (req.method === 'GET' ? req.query : (req.body ?? {})) as Record<string, unknown>;
+  const pick = <T extends string>(field: string, choices: readonly T[]): T | null => {
+    const value = source[field];
+    if (value === undefined || value === '') return null;
+    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+      throw new HttpError(400, `${field} must be one of: ${choices.join(', ')} (or left out)`, field);
+    }
+    return value as T;
+  };
+  const prediction = { cookie: pick('predictCookie', PREDICTED_COOKIE), store: pick('predictStore', PREDICTED_STORE) };
+  if (prediction.cookie !== null || prediction.store !== null) res.locals.prediction = prediction;
   next();
 };

@@ -14,6 +14,23 @@ export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
 export const STORE_OPS = ['get', 'set', 'touch', 'destroy'] as const;
 export type StoreOp = (typeof STORE_OPS)[number];
 
+/** What a learner may predict before a request: whether a Set-Cookie comes, and what the store is asked to do. */
+export const PREDICTED_COOKIE = ['sent', 'not-sent'] as const;
+export const PREDICTED_STORE = ['set', 'touch', 'destroy', 'nothing'] as const;
+
+export interface Prediction {
+  cookie: (typeof PREDICTED_COOKIE)[number] | null;
+  store: (typeof PREDICTED_STORE)[number] | null;
+}
+
+/** A prediction beside what happened; each part null when it was not predicted. */
+export interface PredictionOutcome extends Prediction {
+  cookieRight: boolean | null;
+  storeRight: boolean | null;
+  /** What did happen, in the prediction's own terms. */
+  observed: { cookie: Prediction['cookie']; store: Prediction['store'] };
+}
+
 export interface StoreCall {
   op: StoreOp;
   sid: string;
@@ -83,6 +100,8 @@ export interface Exchange {
   browserNotes: string[];
   error: string | null;
   options: SandboxOptions;
+  /** What the learner predicted before sending it (never required), beside what happened. */
+  prediction: PredictionOutcome | null;
   /** The options that differ from those the previous exchange ran with (null for the first one kept). */
   optionsChanged: { since: number; changes: OptionChange[] } | null;
 }
