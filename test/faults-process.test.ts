@@ -10,9 +10,9 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
-import { freePort, runUntilExit, startServer } from './support/process.ts';
+import { freePort, hookLine, runUntilExit, startServer } from './support/process.ts';
+import { assertExplanationAgrees } from './support/sandbox.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import { CookieClient } from './support/http.ts';
 
@@ -48,8 +48,13 @@ describe('SIGKILL while learners write', () => {
         return { id, name: `learner${i}`, client: new CookieClient(first.baseUrl), acknowledged: new Map<string, string>() };
       }),
     );
-    // Each learner writes one key after another, counting a write only once its answer says it was saved.
+    // Each learner writes one key after another, counting a write only once its answer says it was
+    // saved. The kill comes once every learner has had ACKNOWLEDGED writes saved (not after a
+    // guessed time), while they all go on writing.
+    const ACKNOWLEDGED = 5;
     let killed = false;
+    let enough!: () => void;
+    const allAcknowledged = new Promise<void>((resolve) => (enough = resolve));
     const writing = learners.map(async (learner) => {
       for (let n = 0; !killed; n++) {
         const key = `k${n}`;
@@ -61,15 +66,16 @@ describe('SIGKILL while learners write', () => {
         } catch {
           return; // the server is gone
         }
+        if (learners.every((l) => l.acknowledged.size >= ACKNOWLEDGED)) enough();
       }
     });
-    await sleep(1500);
+    await Promise.race([allAcknowledged, Promise.all(writing).then(() => assert.fail(`the learners stopped writing before each had ${ACKNOWLEDGED} writes saved`))]);
     first.child.kill('SIGKILL');
     killed = true;
     const exit = await first.exited;
     assert.equal(exit.signal, 'SIGKILL');
     await Promise.all(writing);
-    for (const learner of learners) assert.ok(learner.acknowledged.size >= 3, `${learner.name} got only ${learner.acknowledged.size} writes in before the kill`);
+    for (const learner of learners) assert.ok(learner.acknowledged.size >= ACKNOWLEDGED, `${learner.name} got only ${learner.acknowledged.size} writes in before the kill`);
 
     assert.deepEqual(await query<{ integrity_check: string }>(databasePath, 'PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
 
@@ -80,15 +86,17 @@ describe('SIGKILL while learners write', () => {
         const res = await browser.request(`/sandbox/${learner.id}/visit`);
         assert.equal(res.status, 200);
         const exchange = (await res.json()) as Exchange;
+        assertExplanationAgrees(exchange, `${learner.name} after the restart`);
         assert.equal(exchange.options.name, learner.name, 'the sandbox and its options survived');
         const session = exchange.sessionAfter as unknown as Record<string, unknown> | null;
         assert.ok(session, `${learner.name}'s session is gone`);
         for (const [key, value] of learner.acknowledged) assert.equal(session[key], value, `${learner.name}: the acknowledged write ${key} is missing after the kill`);
       }
     } finally {
+      // Exit code 0 is the clean stop; the 10 s fallback would exit 1 (and how soon it stops is a
+      // figure for npm run bench, not a bound for a loaded machine).
       const stopped = await second.stop('SIGTERM');
       assert.equal(stopped.code, 0, `a clean stop exits 0: ${second.stderr()}`);
-      assert.ok(stopped.ms < 5000, `an idle server stops promptly (${stopped.ms} ms)`);
     }
     assert.deepEqual(await query<{ integrity_check: string }>(databasePath, 'PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
   });
@@ -96,15 +104,16 @@ describe('SIGKILL while learners write', () => {
 
 describe('SIGTERM while a slow request is in flight', () => {
   it('the slow request still completes with 200, new connections are refused, and the process exits with code 0', async () => {
-    const server = await startServer({ DATABASE_PATH: join(dir, 'term', 'lab.sqlite'), SESSION_SECRET: SECRET });
+    // The child reports when the slow request reached the app and when it stopped listening
+    // (test/support/child-hooks.ts): the signal and the next connection wait for those moments.
+    const server = await startServer({ DATABASE_PATH: join(dir, 'term', 'lab.sqlite'), SESSION_SECRET: SECRET }, { hooks: true });
     const created = await fetch(`${server.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { id } = (await created.json()) as { id: string };
     const startedAt = Date.now();
     const slow = fetch(`${server.baseUrl}/sandbox/${id}/slow?ms=1500`, { headers: { accept: 'application/json' } }).then(async (res) => ({ status: res.status, exchange: (await res.json()) as Exchange, at: Date.now() - startedAt }));
-    await sleep(300);
-    const exitedAt = server.exited.then((exit) => ({ ...exit, at: Date.now() - startedAt }));
+    await server.waitForOutput(hookLine(/request GET \/sandbox\/[^/]+\/slow\?ms=1500$/));
     server.child.kill('SIGTERM');
-    await sleep(200);
+    await server.waitForOutput(hookLine(/listener closed$/));
     // A new connection is no longer accepted.
     const refused = await new Promise<string>((resolve) => {
       const req = httpRequest(`${server.baseUrl}/healthz`, { agent: false }, (res) => {
@@ -115,14 +124,14 @@ describe('SIGTERM while a slow request is in flight', () => {
       req.end();
     });
     assert.match(refused, /ECONNREFUSED|ECONNRESET/, `a new connection after SIGTERM: ${refused}`);
+    // Answered in full, so the process was still there to answer it: it did not exit first.
     const done = await slow;
     assert.equal(done.status, 200, 'the in-flight request completed');
     assert.deepEqual(done.exchange.input, { ms: 1500 });
-    assert.ok(done.at >= 1500);
-    const exit = await exitedAt;
+    assert.ok(done.at >= 1500, `the slow request answered after ${done.at} ms`);
+    // Exit code 0 is the graceful stop: the 10 s fallback would exit 1.
+    const exit = await server.exited;
     assert.equal(exit.code, 0, `exit code 0 after a graceful stop: ${server.stderr()}`);
-    assert.ok(exit.at >= done.at, 'it did not exit before the request was answered');
-    assert.ok(exit.at < 10_000, `exited ${exit.at} ms after the request started (the 10 s fallback would exit 1)`);
     assert.match(server.stdout(), /SIGTERM: finishing in-flight requests/);
   });
 });

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanUp } from '../server/db/cleanup.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import { startLab, type Lab } from './support/lab.ts';
@@ -95,16 +94,17 @@ describe('soak: sandboxes and sessions come and go, clean-up keeps everything bo
       assert.ok((await count("SELECT count(*) AS n FROM sessions WHERE namespace <> 'site'")) >= (SANDBOXES_PER_ROUND / 2) * LEARNERS_PER_SANDBOX);
 
       // The sessions expire; the clean-up (nothing abandoned yet) removes them from SQLite and from
-      // the MemoryStores of live sandboxes.
-      await sleep(Math.max(0, lastAnswerAt + MAX_AGE_MS + 50 - Date.now()));
-      const expired = await cleanUp(lab.db, lab.registry, lab.progress, { everyMs: 60_000, abandonedAfterMs: 60 * 60 * 1000 });
+      // the MemoryStores of live sandboxes. It runs as at a moment past every session's expiry (its
+      // `now`), rather than after sleeping until then.
+      const pastEveryExpiry = lastAnswerAt + MAX_AGE_MS + 50;
+      const expired = await cleanUp(lab.db, lab.registry, lab.progress, { everyMs: 60_000, abandonedAfterMs: 60 * 60 * 1000 }, pastEveryExpiry);
       assert.ok(expired.expiredSessions >= (SANDBOXES_PER_ROUND / 2) * LEARNERS_PER_SANDBOX, `expired ${expired.expiredSessions}`);
       assert.equal(expired.abandonedSandboxes, 0);
       assert.equal(await count("SELECT count(*) AS n FROM sessions WHERE namespace <> 'site'"), 0, 'expired sessions left in SQLite');
       for (const sandbox of lab.registry.liveSandboxes()) assert.deepEqual(Object.keys(sandbox.memorySessions), [], 'expired sessions left in a MemoryStore');
 
       // Then the sandboxes count as abandoned: rows and live middlewares go.
-      const abandoned = await cleanUp(lab.db, lab.registry, lab.progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Date.now() + 10);
+      const abandoned = await cleanUp(lab.db, lab.registry, lab.progress, { everyMs: 60_000, abandonedAfterMs: 1 }, Math.max(Date.now(), pastEveryExpiry) + 10);
       assert.equal(abandoned.abandonedSandboxes, SANDBOXES_PER_ROUND);
       assert.equal(await count('SELECT count(*) AS n FROM sandboxes'), 0, 'abandoned sandboxes left in SQLite');
       assert.equal(lab.registry.liveCount, 0, 'abandoned sandboxes left live');

@@ -2,10 +2,13 @@
 // corrupt stored session, and a database locked by another connection. The learner always gets an
 // answer whose exchange shows the store error, never a 500 page or a stack; the process stays up;
 // nothing is written after the headers went out; and once the fault is gone, requests work again.
+// Long because each fault is played out in all three answer formats, and a slow and a locked store
+// each need a database wrapper of their own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sqlite3 from 'sqlite3';
 import { watchConsoleErrors, type ErrorLog } from './support/watch.ts';
+import { assertExplanationAgrees } from './support/sandbox.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import { startLab, type Lab } from './support/lab.ts';
@@ -143,6 +146,7 @@ describe('a store operation that fails (SQLITE_IOERR)', () => {
         const recorded = (await readExchanges(lab.baseUrl, id)).at(-1)!;
         assert.equal(recorded.action, fault.action, `${what}: the exchange was recorded`);
         assertShowsStoreError(recorded, fault.op, /SQLITE_IOERR: disk I\/O error/, what);
+        assertExplanationAgrees(recorded, what);
         if (format === 'json') {
           assert.equal(answer.status, fault.status, what);
           assert.deepEqual(answer.json, recorded, `${what}: the answer is the recorded exchange`);
@@ -156,6 +160,7 @@ describe('a store operation that fails (SQLITE_IOERR)', () => {
         const again = await ask(learner, `/sandbox/${id}/visit`, 'GET', 'json');
         assert.equal(again.status, 200, `${what}: after the fault: ${again.text.slice(0, 200)}`);
         const exchange = again.json as Exchange;
+        assertExplanationAgrees(exchange, `${what}: after the fault`);
         assert.ok(exchange.storeCalls.every((c) => c.ok === true), `${what}: after the fault, store calls succeed`);
         if (fault.action === 'visit' || fault.action === 'write') {
           assert.equal(exchange.sessionId, sid);
@@ -174,6 +179,7 @@ describe('a store operation that fails (SQLITE_IOERR)', () => {
     assertAnswered(answer, 'corrupt session');
     assert.equal(answer.status, 503);
     const exchange = answer.json as Exchange;
+    assertExplanationAgrees(exchange, 'corrupt session');
     assert.match(exchange.error ?? '', /session store failed while loading/);
     assert.equal(exchange.storeCalls[0]?.ok, false);
     // The learner can recover: a request without the cookie starts over.
@@ -210,6 +216,7 @@ describe('a database locked by another connection', () => {
     assertAnswered(answer, 'locked write');
     const exchange = answer.json as Exchange;
     assertShowsStoreError(exchange, 'set', /SQLITE_BUSY|locked/, 'locked write');
+    assertExplanationAgrees(exchange, 'locked write');
     assert.match(exchange.whyStore, /failed/, 'the explanation says the save failed');
 
     const afterwards = await ask(learner, `/sandbox/${id}/write`, 'POST', 'json', { key: 'after', value: 'unlocked' });
@@ -223,13 +230,12 @@ describe('a database locked by another connection', () => {
     assertNoServerFailure();
   });
 
-  it(
-    'the blocked write fails within about the busy timeout (plus the documented two seconds of retries)',
-    () => {
-      assert.ok(blockedForMs > 0, 'the previous test measured the blocked write');
-      assert.ok(blockedForMs < BUSY_TIMEOUT_MS + 3000, `a write blocked by a lock took ${blockedForMs} ms with busyTimeoutMs ${BUSY_TIMEOUT_MS}`);
-    },
-  );
+  // That the blocked write gives up at all is the test above: it is answered while the lock is
+  // still held. How soon is a figure for npm run bench, not a bound a loaded machine could break.
+  it('the blocked write waits out the busy timeout before it fails (it does not give up at once)', () => {
+    assert.ok(blockedForMs > 0, 'the previous test measured the blocked write');
+    assert.ok(blockedForMs >= BUSY_TIMEOUT_MS, `a write blocked by a lock failed after ${blockedForMs} ms, before busyTimeoutMs ${BUSY_TIMEOUT_MS}`);
+  });
 });
 
 describe('the session after a write, as the SQLite store holds it', () => {
@@ -271,37 +277,57 @@ describe('the session after a write, as the SQLite store holds it', () => {
 });
 
 describe('a slow store', () => {
-  /** The real database, with every call answered only after `ms`. */
-  function slow(real: Database, ms: number): Database {
-    const later = <T>(work: () => Promise<T>) => new Promise<void>((resolve) => setTimeout(resolve, ms)).then(work);
+  /**
+   * The real database, with every call held until `open` resolves and then answered only after
+   * `ms` more; `reached` resolves when the first call arrives.
+   */
+  function slow(real: Database, ms: number, open: Promise<void>): { db: Database; reached: Promise<void> } {
+    let reach!: () => void;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const later = <T>(work: () => Promise<T>) => {
+      reach();
+      return open.then(() => new Promise<void>((resolve) => setTimeout(resolve, ms))).then(work);
+    };
     return {
-      run: (sql, params) => later(() => real.run(sql, params)),
-      get: (sql, params) => later(() => real.get(sql, params)),
-      all: (sql, params) => later(() => real.all(sql, params)),
-      close: () => real.close(),
-      otherWriters: real.otherWriters,
+      db: {
+        run: (sql, params) => later(() => real.run(sql, params)),
+        get: (sql, params) => later(() => real.get(sql, params)),
+        all: (sql, params) => later(() => real.all(sql, params)),
+        close: () => real.close(),
+        otherWriters: real.otherWriters,
+      },
+      reached,
     };
   }
 
   it('every store call taking 300 ms: requests still answer with the full exchange, and other sandboxes are not held up', async () => {
     const { id, learner } = await learnerWithSession();
+    const other = await learnerWithSession();
     const store = await storeOf(id);
-    store.swap(slow(store.real, 300));
+    let open!: () => void;
+    const slowed = slow(store.real, 300, new Promise((resolve) => (open = resolve)));
+    store.swap(slowed.db);
     try {
-      const other = await learnerWithSession();
       const started = Date.now();
-      const [{ answer: slowWrite, at: slowDone }, otherVisit] = await Promise.all([
-        ask(learner, `/sandbox/${id}/write`, 'POST', 'json', { key: 'late', value: 'but kept' }).then((answer) => ({ answer, at: Date.now() - started })),
-        ask(other.learner, `/sandbox/${other.id}/visit`, 'GET', 'json').then((answer) => ({ answer, at: Date.now() - started })),
-      ]);
-      assert.equal(slowWrite.status, 200);
+      let slowAnswered = false;
+      const slowWrite = ask(learner, `/sandbox/${id}/write`, 'POST', 'json', { key: 'late', value: 'but kept' }).then((answer) => {
+        slowAnswered = true;
+        return { answer, at: Date.now() - started };
+      });
+      // The slow sandbox's store is holding the write's get: another sandbox answers meanwhile.
+      await slowed.reached;
+      const otherVisit = await ask(other.learner, `/sandbox/${other.id}/visit`, 'GET', 'json');
+      assert.equal(otherVisit.status, 200);
+      assert.equal(slowAnswered, false, 'another sandbox waited for the slow one');
+      open();
+      const { answer, at: slowDone } = await slowWrite;
+      assert.equal(answer.status, 200);
       // get and set each wait 300 ms (the inspector takes what the set's RETURNING gave).
       assert.ok(slowDone >= 600, `the slow write took only ${slowDone} ms: the store was not slowed`);
-      const exchange = slowWrite.json as Exchange;
+      const exchange = answer.json as Exchange;
+      assertExplanationAgrees(exchange, 'slow write');
       assert.ok(exchange.storeCalls.every((call) => call.ok === true), JSON.stringify(exchange.storeCalls));
       assert.equal((exchange.sessionAfter as unknown as Record<string, unknown>).late, 'but kept');
-      assert.equal(otherVisit.answer.status, 200);
-      assert.ok(otherVisit.at < slowDone, `another sandbox (${otherVisit.at} ms) waited for the slow one (${slowDone} ms)`);
     } finally {
       store.restore();
     }

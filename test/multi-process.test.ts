@@ -2,11 +2,11 @@
 // through one work through the other, and concurrent writers never hand a learner SQLITE_BUSY.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer, type ServerProcess } from './support/process.ts';
 import { CookieClient, createSandbox } from './support/http.ts';
 
 interface Exchange {
@@ -19,18 +19,20 @@ interface Exchange {
 describe('two app processes on one database', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-multi-'));
   const databasePath = join(dir, 'shared.sqlite');
-  const processes: ChildProcess[] = [];
+  const env = { DATABASE_PATH: databasePath, SESSION_SECRET: 'multi-process-test-secret-0123456789abcdef' };
+  let processes: ServerProcess[] = [];
   let a = '';
   let b = '';
 
   before(async () => {
     // Started together, as a process manager would: both race to create and migrate the file.
-    [a, b] = await Promise.all([startProcess(3451), startProcess(3452)]);
+    // Each is ready once it says it listens (on a free port of its own).
+    processes = await Promise.all([startServer(env), startServer(env)]);
+    [a, b] = processes.map((server) => server.baseUrl) as [string, string];
   });
 
   after(async () => {
-    for (const child of processes) child.kill('SIGTERM');
-    await Promise.all(processes.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    await Promise.all(processes.map((server) => server.stop('SIGTERM')));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -56,7 +58,9 @@ describe('two app processes on one database', () => {
     await learner.request(`/sandbox/${id}/visit`); // process B now holds a live middleware for it
     const put = await fetch(`${a}/api/sandboxes/${id}/options`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'renamed' }) });
     assert.equal(put.status, 200);
-    await sleep(1100); // a process learns of other processes' commits within a second (OtherWriters)
+    // The promise under test is "within a second" (OtherWriters), across two processes whose
+    // clocks a test cannot move: waiting past it is the test, and it cannot come too early.
+    await sleep(1100);
     const wrote = (await (await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'k', value: 'v' } })).json()) as Exchange;
     assert.match(wrote.setCookie[0] ?? '', /^renamed=/);
   });
@@ -81,23 +85,4 @@ describe('two app processes on one database', () => {
       assert.deepEqual(exchange.storeCalls.filter((call) => call.ok === false), []);
     }
   });
-
-  async function startProcess(port: number): Promise<string> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: databasePath, SESSION_SECRET: 'multi-process-test-secret-0123456789abcdef' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    processes.push(child);
-    const url = `http://127.0.0.1:${port}`;
-    for (let waited = 0; waited < 30_000; waited += 100) {
-      if (child.exitCode !== null) throw new Error(`the app on port ${port} exited with ${child.exitCode}`);
-      try {
-        if ((await fetch(`${url}/healthz`)).ok) return url;
-      } catch {
-        // not listening yet
-      }
-      await sleep(100);
-    }
-    throw new Error(`the app on port ${port} did not start`);
-  }
 });

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as settle } from 'node:timers/promises';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import { OtherWriters } from '../server/db/other-writers.ts';
+import { watchLooks } from './support/looks.ts';
 
 let dir: string;
 let here: Database;
@@ -24,29 +24,25 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// The clock (Date) is moved by hand; queries and the real timers that let them finish are real.
+// The clock (Date) is moved by hand; queries are real, and a test waits for the looks it started
+// (watchLooks) rather than for time to pass.
 beforeEach(() => mock.timers.enable({ apis: ['Date'], now: Date.now() }));
 afterEach(() => mock.timers.reset());
 const age = (ms: number) => mock.timers.tick(ms);
 
-/** This connection's data_version, counting the looks. */
-function counted(db: Database) {
-  const state = { looks: 0 };
-  return { state, get: <T extends Record<string, unknown>>(sql: string) => (state.looks++, db.get<T>(sql)) };
-}
 
 let rows = 0;
 const commit = (db: Database) => db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', [`row${rows++}`, '{}']);
 
 describe('OtherWriters', () => {
   it('looks once, then not again before three quarters of withinMs', async () => {
-    const db = counted(here);
+    const db = watchLooks(here);
     const writers = new OtherWriters(db, 200);
     const first = await writers.generation();
     age(140);
     for (let i = 0; i < 10; i++) assert.equal(await writers.generation(), first);
-    await settle(20);
-    assert.equal(db.state.looks, 1);
+    await db.settled();
+    assert.equal(db.count(), 1);
   });
 
   it('this connection\'s own commits leave the generation as it is', async () => {
@@ -58,17 +54,17 @@ describe('OtherWriters', () => {
   });
 
   it('another connection\'s commit is seen in the background past three quarters of withinMs', async () => {
-    const db = counted(here);
+    const db = watchLooks(here);
     const writers = new OtherWriters(db, 200);
     const first = await writers.generation();
     await commit(elsewhere);
     age(160);
     assert.equal(await writers.generation(), first, 'answered at once while it looks');
     assert.equal(await writers.generation(), first);
-    assert.equal(db.state.looks, 2, 'one background look, however many asked');
-    for (let waited = 0; (await writers.generation()) === first && waited < 2000; waited += 10) await settle(10);
-    assert.notEqual(await writers.generation(), first);
-    assert.equal(db.state.looks, 2);
+    assert.equal(db.count(), 2, 'one background look, however many asked');
+    await db.settled();
+    assert.notEqual(await writers.generation(), first, 'the background look saw the commit');
+    assert.equal(db.count(), 2);
   });
 
   it('past withinMs, waits for a look: a commit made elsewhere is never missed for longer', async () => {
@@ -83,15 +79,15 @@ describe('OtherWriters', () => {
   });
 
   it('a clock set back does not stop the looks, nor make every call look', async () => {
-    const db = counted(here);
+    const db = watchLooks(here);
     const writers = new OtherWriters(db, 200);
     const first = await writers.generation();
     mock.timers.setTime(Date.now() - 60_000);
     await commit(elsewhere);
     assert.notEqual(await writers.generation(), first, 'looked at once');
-    const looks = db.state.looks;
+    const looks = db.count();
     for (let i = 0; i < 5; i++) await writers.generation();
-    assert.equal(db.state.looks, looks);
+    assert.equal(db.count(), looks);
   });
 
   it('past withinMs, does not settle for a slow background look that started too long ago', async () => {
@@ -111,13 +107,13 @@ describe('OtherWriters', () => {
 
   it('a failed background look changes nothing; past withinMs, the error reaches the caller', async () => {
     let fail = false;
-    const db = { get: async <T,>() => (fail ? Promise.reject(new Error('disk gone')) : ({ data_version: 1 } as T)) };
+    const db = watchLooks({ get: async <T,>() => (fail ? Promise.reject(new Error('disk gone')) : ({ data_version: 1 } as T)) });
     const writers = new OtherWriters(db, 200);
     const first = await writers.generation();
     age(160);
     fail = true;
     assert.equal(await writers.generation(), first);
-    await settle(5);
+    await db.settled(); // the background look has failed
     assert.equal(await writers.generation(), first, 'still recent enough');
     age(60);
     await assert.rejects(writers.generation(), /disk gone/);

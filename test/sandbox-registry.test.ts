@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as settle } from 'node:timers/promises';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import { SandboxRegistry } from '../server/sandbox/registry.ts';
 import { articleOptions } from '../server/sandbox/options.ts';
+import { withWatchedLooks } from './support/looks.ts';
 
 let dir: string;
 let otherProcess: Database;
@@ -50,20 +50,22 @@ async function changeElsewhere(id: string, name: string): Promise<void> {
 
 describe('SandboxRegistry and other processes', () => {
   // The registry's clock (Date) is moved by hand, so ages are exact on a loaded machine; database
-  // reads are real, and real timers give background looks time to finish.
+  // reads are real, and a test waits for the background looks it caused (withWatchedLooks).
   beforeEach(() => mock.timers.enable({ apis: ['Date'], now: Date.now() }));
   afterEach(() => mock.timers.reset());
   const age = (ms: number) => mock.timers.tick(ms);
 
   it('with no other process writing, a live sandbox\'s options are never read again', async () => {
-    const { db, reads } = countingOptionReads(await thisProcess());
+    const watched = withWatchedLooks(await thisProcess(), 200);
+    const { db, reads } = countingOptionReads(watched.db);
     const registry = new SandboxRegistry(db);
     const sandbox = await registry.create(articleOptions);
     for (let i = 0; i < 20; i++) {
       age(150);
       assert.equal(await registry.find(sandbox.id), sandbox);
-      await settle(5);
+      await watched.looks.settled();
     }
+    assert.ok(watched.looks.count() > 20, 'the registry kept looking for other processes\' commits');
     // This process's own writes are not another process's: they change nothing either.
     await registry.updateOptions(sandbox, { ...articleOptions, name: 'mine' });
     age(250);
@@ -72,17 +74,21 @@ describe('SandboxRegistry and other processes', () => {
   });
 
   it('picks up another process\'s change once it looks (in the background past three quarters of the interval), and serves it next', async () => {
-    const registry = new SandboxRegistry(await thisProcess(200));
+    const { db, looks } = withWatchedLooks(await thisProcess(200), 200);
+    const registry = new SandboxRegistry(db);
     const sandbox = await registry.create(articleOptions);
+    const looked = looks.count();
     await changeElsewhere(sandbox.id, 'elsewhere');
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'looked moments ago: no query');
     age(140);
     await registry.find(sandbox.id);
-    await settle(100);
+    await looks.settled();
+    assert.equal(looks.count(), looked, 'looked again before three quarters of the interval');
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'looked again before three quarters of the interval');
     age(20);
     assert.equal((await registry.find(sandbox.id))?.options.name, articleOptions.name, 'served at once while it looks');
-    await settle(100);
+    assert.equal(looks.count(), looked + 1, 'one look, in the background');
+    await looks.settled();
     assert.equal((await registry.find(sandbox.id))?.options.name, 'elsewhere');
   });
 

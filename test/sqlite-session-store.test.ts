@@ -1,5 +1,7 @@
 // SqliteSessionStore on its own, over a real SQLite file: the express-session Store contract
 // (get, set, touch, destroy, all, length, clear), namespaces, and expiry.
+// Long because it covers the whole Store contract, plus the read cache and touchAfterMs that only
+// the site's own session uses.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { promisify } from 'node:util';
 import type { SessionData } from 'express-session';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import { SqliteSessionStore, expiresAt } from '../server/stores/sqlite-session-store.ts';
+import { withHandClock } from './support/clock.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -90,12 +93,16 @@ describe('SqliteSessionStore', () => {
     });
 
     it('set and destroy accept no callback (express-session sometimes calls them so)', async () => {
-      const raw = new SqliteSessionStore(db, 'ns');
+      // The store's database, keeping each statement's promise: the test waits for the very writes
+      // it started instead of polling for their effect.
+      const statements: Promise<unknown>[] = [];
+      const kept = <T>(promise: Promise<T>) => (statements.push(promise), promise);
+      const raw = new SqliteSessionStore({ ...db, run: (sql, params) => kept(db.run(sql, params)), all: (sql, params) => kept(db.all(sql, params)) }, 'ns');
       assert.doesNotThrow(() => raw.set('sid1', sessionData({ a: 1 })));
       assert.doesNotThrow(() => raw.destroy('other'));
-      for (let tries = 0; tries < 100 && !(await storedRow('ns', 'sid1')); tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      assert.equal(statements.length, 2, 'both went to the database at once');
+      await Promise.all(statements);
+      assert.ok(await storedRow('ns', 'sid1'), 'the set without a callback was written');
       assert.equal(((await api(raw).get('sid1')) as unknown as Record<string, unknown>)?.a, 1);
     });
   });
@@ -124,13 +131,15 @@ describe('SqliteSessionStore', () => {
       assert.equal(await store.length(), 0);
     });
 
-    it('can bring a session back from the edge of expiry', async () => {
-      const store = api(new SqliteSessionStore(db, 'ns'));
-      await store.set('sid1', sessionData({ a: 1 }, 50));
-      await store.touch('sid1', sessionData({}, HOUR));
-      await new Promise((resolve) => setTimeout(resolve, 80));
-      assert.equal(((await store.get('sid1')) as unknown as Record<string, unknown>)?.a, 1);
-    });
+    it('can bring a session back from the edge of expiry', () =>
+      // Time passing is what is tested: the clock is moved past the first expiry by hand.
+      withHandClock(async (clock) => {
+        const store = api(new SqliteSessionStore(db, 'ns'));
+        await store.set('sid1', sessionData({ a: 1 }, 50));
+        await store.touch('sid1', sessionData({}, HOUR));
+        clock.tick(80);
+        assert.equal(((await store.get('sid1')) as unknown as Record<string, unknown>)?.a, 1);
+      }));
   });
 
   describe('what set and touch answer (the inspector shows it)', () => {
@@ -170,14 +179,16 @@ describe('SqliteSessionStore', () => {
       assert.deepEqual(await storedRow('site', 's'), before);
     });
 
-    it('a touch once touchAfterMs has passed moves the expiry', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { touchAfterMs: 30 }));
-      await store.set('s', sessionData({ learnerId: 'x' }, HOUR));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const later = sessionData({ learnerId: 'x' }, 2 * HOUR);
-      await store.touch('s', later);
-      assert.equal((await storedRow('site', 's'))?.expires_at, Date.parse(String(later.cookie.expires)));
-    });
+    it('a touch once touchAfterMs has passed moves the expiry', () =>
+      // Time passing is what is tested: the clock is moved past touchAfterMs by hand.
+      withHandClock(async (clock) => {
+        const store = api(new SqliteSessionStore(db, 'site', { touchAfterMs: 30 }));
+        await store.set('s', sessionData({ learnerId: 'x' }, HOUR));
+        clock.tick(50);
+        const later = sessionData({ learnerId: 'x' }, 2 * HOUR);
+        await store.touch('s', later);
+        assert.equal((await storedRow('site', 's'))?.expires_at, Date.parse(String(later.cookie.expires)));
+      }));
 
     it('a skipped touch answers synchronously, so express-session sends the page in one piece', async () => {
       // express-session's res.end sends all but the last byte when the store answers later, and
@@ -296,8 +307,9 @@ describe('SqliteSessionStore', () => {
       const store = api(new SqliteSessionStore(db, 'ns'));
       const setAt = Date.now();
       await store.set('b', sessionData({ a: 1 }, null));
+      const doneAt = Date.now();
       const row = await storedRow('ns', 'b');
-      assert.ok(row && Math.abs(row.expires_at - (setAt + DAY)) < 5_000, `expires_at ${row?.expires_at}`);
+      assert.ok(row && row.expires_at >= setAt + DAY && row.expires_at <= doneAt + DAY, `expires_at ${row?.expires_at}: not a day after the set`);
       assert.ok(await store.get('b'));
     });
 
@@ -346,11 +358,14 @@ describe('SqliteSessionStore', () => {
       const store = api(new SqliteSessionStore(quick, 'site', { cached: true }));
       const other = await otherProcess();
       try {
-        await store.set('s', sessionData({ learnerId: 'before' }));
-        await store.get('s');
-        await other.store.destroy('s');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.equal(await store.get('s'), null);
+        // Time passing is what is tested: the clock is moved past otherWritesWithinMs by hand.
+        await withHandClock(async (clock) => {
+          await store.set('s', sessionData({ learnerId: 'before' }));
+          await store.get('s');
+          await other.store.destroy('s');
+          clock.tick(200);
+          assert.equal(await store.get('s'), null);
+        });
       } finally {
         await other.close();
         await quick.close();
@@ -370,24 +385,29 @@ describe('SqliteSessionStore', () => {
       }
     });
 
-    it('a cached session past its expiry is not served from memory', async () => {
-      const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
-      await store.set('short', sessionData({ learnerId: 'x' }, 100));
-      assert.ok(await store.get('short'));
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      assert.equal(await store.get('short'), null);
-      assert.equal(await storedRow('site', 'short'), undefined, 'and the expired row is removed, as without the cache');
-    });
+    it('a cached session past its expiry is not served from memory', () =>
+      // Time passing is what is tested: the clock is moved past the expiry by hand.
+      withHandClock(async (clock) => {
+        const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
+        await store.set('short', sessionData({ learnerId: 'x' }, 100));
+        assert.ok(await store.get('short'));
+        clock.tick(150);
+        assert.equal(await store.get('short'), null);
+        assert.equal(await storedRow('site', 'short'), undefined, 'and the expired row is removed, as without the cache');
+      }));
 
     it('a cached session past its expiry that another process touched since is still served', async () => {
       const store = api(new SqliteSessionStore(db, 'site', { cached: true }));
       const other = await otherProcess();
       try {
-        await store.set('rolled', sessionData({ learnerId: 'x' }, 100));
-        await store.get('rolled');
-        await other.store.touch('rolled', sessionData({ learnerId: 'x' }, HOUR));
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        assert.equal(((await store.get('rolled')) as unknown as Record<string, unknown>)?.learnerId, 'x');
+        // Time passing is what is tested: the clock is moved past the first expiry by hand.
+        await withHandClock(async (clock) => {
+          await store.set('rolled', sessionData({ learnerId: 'x' }, 100));
+          await store.get('rolled');
+          await other.store.touch('rolled', sessionData({ learnerId: 'x' }, HOUR));
+          clock.tick(150);
+          assert.equal(((await store.get('rolled')) as unknown as Record<string, unknown>)?.learnerId, 'x');
+        });
       } finally {
         await other.close();
       }
@@ -411,8 +431,9 @@ describe('SqliteSessionStore', () => {
 
     it('falls back to a day from now for a missing, null or unreadable expiry', () => {
       for (const cookie of [{}, { expires: null }, { expires: 'not a date' }, undefined]) {
+        const before = Date.now();
         const value = expiresAt({ cookie } as unknown as SessionData);
-        assert.ok(Math.abs(value - (Date.now() + DAY)) < 1_000, JSON.stringify(cookie));
+        assert.ok(value >= before + DAY && value <= Date.now() + DAY, `${JSON.stringify(cookie)}: ${value} is not a day from now`);
       }
     });
   });

@@ -2,6 +2,8 @@
 // production: started with an environment, stopped with signals, watched through stdout/stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { repoRoot } from './watch.ts';
 
 export interface Exit {
@@ -16,6 +18,12 @@ export interface ServerProcess {
   stdout(): string;
   stderr(): string;
   exited: Promise<Exit>;
+  /**
+   * Resolves once stdout or stderr has printed a line matching `pattern` (already printed counts);
+   * rejects if the process exits first. With `hooks`, test/support/child-hooks.ts prints lines to
+   * wait for: `request GET /path` and `listener closed`.
+   */
+  waitForOutput(pattern: RegExp): Promise<string>;
   /** Sends the signal and waits for the exit (kills it if it takes longer than `timeoutMs`). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit & { ms: number }>;
 }
@@ -31,8 +39,22 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return base;
 }
 
-export function launch(env: Record<string, string | undefined>): { child: ChildProcess; stdout(): string; stderr(): string; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: repoRoot, env: childEnv({ HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+/** How test/support/child-hooks.ts starts its lines (the same text is written there). */
+const HOOK_PREFIX = 'cookie-lab-test-hook:';
+
+/** A line child-hooks.ts prints: `request GET /path…` or `listener closed`. */
+export function hookLine(what: RegExp): RegExp {
+  return new RegExp(`^${HOOK_PREFIX} ${what.source}`);
+}
+
+export interface LaunchOptions {
+  /** Load test/support/child-hooks.ts into the child, so waitForOutput can see requests arrive and the listener close. */
+  hooks?: boolean;
+}
+
+export function launch(env: Record<string, string | undefined>, { hooks = false }: LaunchOptions = {}): { child: ChildProcess; stdout(): string; stderr(): string; exited: Promise<Exit> } {
+  const preload = hooks ? ['--import', pathToFileURL(join(repoRoot, 'test', 'support', 'child-hooks.ts')).href] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'server/main.ts'], { cwd: repoRoot, env: childEnv({ HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -42,8 +64,8 @@ export function launch(env: Record<string, string | undefined>): { child: ChildP
 }
 
 /** Starts the server and resolves once it listens (rejects with its output if it exits first). */
-export async function startServer(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const { child, stdout, stderr, exited } = launch({ PORT: '0', ...env });
+export async function startServer(env: Record<string, string | undefined>, options: LaunchOptions = {}, timeoutMs = 30_000): Promise<ServerProcess> {
+  const { child, stdout, stderr, exited } = launch({ PORT: '0', ...env }, options);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -69,6 +91,22 @@ export async function startServer(env: Record<string, string | undefined>, timeo
     stdout,
     stderr,
     exited,
+    waitForOutput: (pattern) =>
+      new Promise<string>((resolve, reject) => {
+        const lines = () => `${stdout()}\n${stderr()}`.split('\n');
+        const check = () => {
+          const line = lines().find((l) => pattern.test(l));
+          if (line === undefined) return false;
+          child.stdout!.off('data', check);
+          child.stderr!.off('data', check);
+          resolve(line);
+          return true;
+        };
+        if (check()) return;
+        child.stdout!.on('data', check);
+        child.stderr!.on('data', check);
+        void exited.then((exit) => reject(new Error(`the server exited (${exit.code ?? exit.signal}) before printing ${pattern}:\n${stdout()}\n${stderr()}`)));
+      }),
     stop: async (signal = 'SIGTERM', timeoutMs = 15_000) => {
       const started = Date.now();
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
