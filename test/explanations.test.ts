@@ -4,21 +4,24 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox as createIn, updateOptions } from './support/http.ts';
+import { visit, write } from './support/sandbox.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 
 let lab: Lab;
 before(async () => (lab = await startLab()));
 after(() => lab.stop());
 
-async function createSandbox(options: unknown): Promise<string> {
-  const res = await fetch(`${lab.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(options) });
-  return ((await res.json()) as { id: string }).id;
-}
+const createSandbox = (options: unknown) => createIn(lab.baseUrl, options);
 
+/**
+ * A request from a browser that sends exactly `cookie` (or no cookie). Every exchange is also
+ * checked with assertExplanationAgrees (support/sandbox.ts): its verdict is what really happened.
+ */
 async function request(id: string, action: 'visit' | 'write', cookie: string | null, value = 'ada'): Promise<Exchange> {
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', ...(cookie ? { cookie } : {}) };
-  const res = await fetch(`${lab.baseUrl}/sandbox/${id}/${action}`, action === 'write' ? { method: 'POST', headers, body: JSON.stringify({ key: 'user', value }) } : { headers });
-  return (await res.json()) as Exchange;
+  const browser = new CookieClient(lab.baseUrl);
+  const headers = cookie ? { headers: { cookie } } : {};
+  return (action === 'write' ? await write(browser, id, 'user', value, headers) : await visit(browser, id, headers)).exchange;
 }
 
 describe('explanations', () => {
@@ -43,8 +46,7 @@ describe('explanations', () => {
     const id = await createSandbox({ cookie: { secure: false, maxAge: 60_000 } });
     const first = await request(id, 'write', null);
     const cookie = first.setCookie[0]!.split(';')[0]!;
-    const put = await fetch(`${lab.baseUrl}/api/sandboxes/${id}/options`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cookie: { secure: true } }) });
-    assert.equal(put.status, 200);
+    await updateOptions(lab.baseUrl, id, { cookie: { secure: true } });
     const again = await request(id, 'write', cookie, 'grace');
     assert.equal(again.setCookie.length, 1, again.why);
     assert.doesNotMatch(again.setCookie[0]!, /Secure/, 'express-session rebuilt the cookie from the stored session');

@@ -279,7 +279,7 @@ describe('the session after a write, as the SQLite store holds it', () => {
 describe('a slow store', () => {
   /**
    * The real database, with every call held until `open` resolves and then answered only after
-   * `ms` more; `reached` resolves when the first call arrives.
+   * `ms` more (that delay is the behaviour under test); `reached` resolves when the first call arrives.
    */
   function slow(real: Database, ms: number, open: Promise<void>): { db: Database; reached: Promise<void> } {
     let reach!: () => void;

@@ -4,6 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox as createIn } from './support/http.ts';
+import { write as writeAs } from './support/sandbox.ts';
 import type { JarObservation } from '../server/exchange/jar.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 
@@ -11,19 +13,11 @@ let lab: Lab;
 before(async () => (lab = await startLab()));
 after(() => lab.stop());
 
-async function createSandbox(options: unknown): Promise<string> {
-  const res = await fetch(`${lab.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(options) });
-  assert.equal(res.status, 201);
-  return ((await res.json()) as { id: string }).id;
-}
+const createSandbox = (options: unknown) => createIn(lab.baseUrl, options);
 
+/** A write from a browser that sends exactly `cookie` (or no cookie). */
 async function write(id: string, cookie: string | null, value = 'ada'): Promise<Exchange> {
-  const res = await fetch(`${lab.baseUrl}/sandbox/${id}/write`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify({ key: 'user', value }),
-  });
-  return (await res.json()) as Exchange;
+  return (await writeAs(new CookieClient(lab.baseUrl), id, 'user', value, cookie ? { headers: { cookie } } : {})).exchange;
 }
 
 async function jar(id: string, cookie: string | null, documentCookie?: string): Promise<JarObservation> {

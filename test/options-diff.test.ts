@@ -2,22 +2,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
-import type { Exchange } from '../server/sandbox/model.ts';
+import { CookieClient, createSandbox, updateOptions } from './support/http.ts';
+import { visit as visitAs } from './support/sandbox.ts';
 
 let lab: Lab;
 before(async () => (lab = await startLab()));
 after(() => lab.stop());
 
-const json = { accept: 'application/json', 'content-type': 'application/json' };
-
 describe('the options an exchange ran with', () => {
   it('the first exchange has nothing to compare with; a later one lists exactly the fields changed in between', async () => {
-    const { id } = (await (await fetch(`${lab.baseUrl}/api/sandboxes`, { method: 'POST', headers: json, body: '{}' })).json()) as { id: string };
-    const visit = () => fetch(`${lab.baseUrl}/sandbox/${id}/visit`, { headers: json }).then((res) => res.json() as Promise<Exchange>);
+    const id = await createSandbox(lab.baseUrl);
+    // Each visit from a browser with no cookie, as a plain fetch would be.
+    const visit = async () => (await visitAs(new CookieClient(lab.baseUrl), id)).exchange;
     const first = await visit();
     assert.equal(first.optionsChanged, null);
     assert.equal(first.options.name, 'mycookie');
-    await fetch(`${lab.baseUrl}/api/sandboxes/${id}/options`, { method: 'PUT', headers: json, body: JSON.stringify({ name: 'lab_sid', cookie: { sameSite: 'lax' } }) });
+    await updateOptions(lab.baseUrl, id, { name: 'lab_sid', cookie: { sameSite: 'lax' } });
     const second = await visit();
     assert.equal(second.options.name, 'lab_sid');
     assert.deepEqual(second.optionsChanged, {

@@ -5,11 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sessionCode } from '../server/sandbox/session-code.ts';
 import { articleOptions, validateOptions, type SandboxOptions } from '../server/sandbox/options.ts';
+import { freePort } from './support/process.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -109,16 +109,6 @@ describe('the code panel', () => {
     assert.match(result, /Set SESSION_SECRET to a long random string/);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Resolves once the app prints that it listens; rejects if it exits first. */
 function listening(child: ChildProcess, stderr: () => string): Promise<void> {
