@@ -24,7 +24,7 @@ type CheckOf<K extends CheckKind> = Extract<Check, { kind: K }>;
 /** The keys each kind of check takes. */
 const CHECK_KEYS: { [K in CheckKind]: readonly string[] } = {
   exchange: keysOf<CheckOf<'exchange'>>({ kind: true, description: true, which: true, where: true }),
-  probe: keysOf<CheckOf<'probe'>>({ kind: true, description: true, cookieVisible: true }),
+  probe: keysOf<CheckOf<'probe'>>({ kind: true, description: true, cookieVisible: true, after: true }),
   options: keysOf<CheckOf<'options'>>({ kind: true, description: true, where: true }),
   race: keysOf<CheckOf<'race'>>({ kind: true, description: true, resave: true, kept: true }),
   all: keysOf<CheckOf<'all'>>({ kind: true, description: true, checks: true }),
@@ -41,6 +41,9 @@ const CONDITIONS = keysOf<ExchangeConditions>({
   sessionAfter: true,
   why: true,
   options: true,
+  lastSetCookie: true,
+  cookieExpired: true,
+  afterRestart: true,
 });
 const STORE_CALL_KEYS = keysOf<NonNullable<ExchangeConditions['storeCalls']>>({ includes: true, excludes: true });
 const SESSION_AFTER_KEYS = keysOf<NonNullable<ExchangeConditions['sessionAfter']>>({ exists: true, has: true, lacks: true });
@@ -72,8 +75,11 @@ export function validateCheck(value: unknown, where: string, fail: Fail): Check 
       if (!(EXCHANGE_WHICH as readonly unknown[]).includes(which)) fail(`${where}.which`, `must be ${EXCHANGE_WHICH.map((w) => `"${w}"`).join(' or ')}`);
       return { kind, which: which as CheckOf<'exchange'>['which'], where: validateConditions(check.where, `${where}.where`, fail), description };
     }
-    case 'probe':
-      return { kind, cookieVisible: boolean(check.cookieVisible, `${where}.cookieVisible`, fail), description };
+    case 'probe': {
+      const cookieVisible = boolean(check.cookieVisible, `${where}.cookieVisible`, fail);
+      if (check.after === undefined) return { kind, cookieVisible, description };
+      return { kind, cookieVisible, after: validateConditions(check.after, `${where}.after`, fail), description };
+    }
     case 'options':
       return { kind, where: validateOptionsConditions(check.where, `${where}.where`, fail), description };
     case 'race':
@@ -120,6 +126,9 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   }
   if (c.why !== undefined) text(c.why, `${where}.why`, fail);
   if (c.options !== undefined) validateOptionsConditions(c.options, `${where}.options`, fail);
+  if (c.lastSetCookie !== undefined) validateConditions(c.lastSetCookie, `${where}.lastSetCookie`, fail);
+  if (c.cookieExpired !== undefined) boolean(c.cookieExpired, `${where}.cookieExpired`, fail);
+  if (c.afterRestart !== undefined) boolean(c.afterRestart, `${where}.afterRestart`, fail);
   return c as ExchangeConditions;
 }
 
@@ -138,9 +147,10 @@ function validateOptionsConditions(value: unknown, where: string, fail: Fail): O
   if (c.name !== undefined) {
     if (typeof c.name === 'object' && c.name !== null && !Array.isArray(c.name)) {
       const not = mapping(c.name, ['not'], 'a name condition', `${where}.name`, fail);
-      sandboxValue('name', not.not, `${where}.name.not`, fail);
+      if (Array.isArray(not.not)) nonEmpty(not.not, `${where}.name.not`, fail).forEach((name, i) => sandboxValue('name', name, `${where}.name.not[${i}]`, fail));
+      else sandboxValue('name', not.not, `${where}.name.not`, fail);
     } else if (typeof c.name === 'string') sandboxValue('name', c.name, `${where}.name`, fail);
-    else fail(`${where}.name`, 'a name, or { not: name }');
+    else fail(`${where}.name`, 'a name, or { not: name }, or { not: [names] }');
   }
   if (c.secretCount !== undefined) whole(c.secretCount, 1, LIMITS.secrets, `${where}.secretCount`, fail, `must be a whole number from 1 to ${LIMITS.secrets}`);
   if (c.secretExcludes !== undefined) text(c.secretExcludes, `${where}.secretExcludes`, fail);

@@ -48,11 +48,29 @@ export interface ExchangeConditions {
   /** A phrase the explanation contains (case-insensitive). */
   why?: string;
   options?: OptionsConditions;
+  /**
+   * Conditions on the exchange that last sent a Set-Cookie under this request's cookie name before
+   * this request started: where the cookie the browser holds (or refused) came from.
+   */
+  lastSetCookie?: ExchangeConditions;
+  /**
+   * The request carried no cookie under its name because the last one set under that name expired:
+   * its Set-Cookie had an Expires still ahead when it was sent (and no predicted refusal), passed
+   * when this request started.
+   */
+  cookieExpired?: boolean;
+  /**
+   * The server restarted after the session the request's cookie names was last saved (a store
+   * `set` of that id) and before this request, and no request destroyed that session before the
+   * restart: whatever the store did with the session, the restart came in between.
+   */
+  afterRestart?: boolean;
 }
 
 /** A subset of the sandbox options that must match exactly. */
 export interface OptionsConditions {
-  name?: string | { not: string };
+  /** An exact name, or a name other than one (or any) of those listed. */
+  name?: string | { not: string | string[] };
   secretCount?: number;
   /** A secret that must no longer be listed (e.g. the article's published one). */
   secretExcludes?: string;
@@ -68,7 +86,8 @@ export interface OptionsConditions {
 
 export type Check =
   | { kind: 'exchange'; which: (typeof EXCHANGE_WHICH)[number]; where: ExchangeConditions; description: string }
-  | { kind: 'probe'; cookieVisible: boolean; description: string }
+  /** What page JavaScript saw; with `after`, read after an exchange meeting those conditions (and its cookie's name is looked for). */
+  | { kind: 'probe'; cookieVisible: boolean; after?: ExchangeConditions; description: string }
   | { kind: 'options'; where: OptionsConditions; description: string }
   /** A write that ran while a slow request was in flight, on the same session; `kept` says whether it survived. */
   | { kind: 'race'; resave: boolean; kept: boolean; description: string }
@@ -89,6 +108,10 @@ export interface Observation {
   options: SandboxOptions;
   /** What the page's document.cookie held when the learner last looked, or null if never. */
   probe: string | null;
+  /** When the probe was read (ms since the epoch); unknown when absent, so no probe counts as read after an exchange. */
+  probeAt?: number | null;
+  /** When the sandbox's server restarted (ms since the epoch), oldest first; none when absent. */
+  restarts?: readonly number[];
 }
 
 export interface CheckResult {
@@ -102,7 +125,7 @@ export function evaluate(check: Check, seen: Observation): CheckResult {
     case 'exchange':
       return evaluateExchange(check, seen);
     case 'probe':
-      return evaluateProbe(check.cookieVisible, seen);
+      return evaluateProbe(check, seen);
     case 'options': {
       const mismatch = optionsMismatch(check.where, seen.options);
       return mismatch ? { passed: false, detail: `Expected ${check.description}, but ${mismatch}.` } : { passed: true, detail: '' };
@@ -121,86 +144,176 @@ export function evaluate(check: Check, seen: Observation): CheckResult {
 
 function evaluateExchange(check: Extract<Check, { kind: 'exchange' }>, seen: Observation): CheckResult {
   const candidates = check.which === 'latest' ? seen.exchanges.slice(-1) : seen.exchanges;
-  if (candidates.length === 0) return { passed: false, detail: `Expected ${check.description}, but no request has been made yet.` };
-  let closest = '';
-  for (const exchange of [...candidates].reverse()) {
-    const mismatch = exchangeMismatch(check.where, exchange);
-    if (!mismatch) return { passed: true, detail: '' };
-    closest ||= `in exchange #${exchange.number} (${exchange.action}) ${mismatch}`;
-  }
-  return { passed: false, detail: `Expected ${check.description}, but ${closest}.` };
+  const closest = closestExchange(check.where, candidates, seen);
+  if (!closest) return { passed: false, detail: `Expected ${check.description}, but no request has been made yet.` };
+  if (!closest.mismatch) return { passed: true, detail: '' };
+  return { passed: false, detail: `Expected ${check.description}, but ${closest.mismatch}.` };
 }
 
-/** Returns a description of the first condition that fails, or '' when all hold. */
-export function exchangeMismatch(where: ExchangeConditions, ex: Exchange): string {
-  if (where.action && ex.action !== where.action) return `the request was "${ex.action}", not "${where.action}"`;
+/**
+ * Of the candidate exchanges, the one that came closest to meeting `where`: one that meets every
+ * condition if any does; otherwise the one that meets the most conditions (each attribute, store
+ * op, sessionAfter entry and option counting as one), the latest of those on a tie. Its mismatch
+ * names it and the first condition it fails ('' when it meets them all); null without candidates.
+ */
+export function closestExchange(where: ExchangeConditions, candidates: readonly Exchange[], seen: Observation): { exchange: Exchange; mismatch: string } | null {
+  let best: { exchange: Exchange; met: number; failed: string } | null = null;
+  for (const exchange of candidates) {
+    const results = conditionResults(where, exchange, seen);
+    const failed = results.find((r) => r !== '') ?? '';
+    if (!failed) return { exchange, mismatch: '' };
+    const met = results.filter((r) => r === '').length;
+    // Candidates are oldest first: >= lets the latest win a tie.
+    if (!best || met >= best.met) best = { exchange, met, failed };
+  }
+  return best && { exchange: best.exchange, mismatch: `in exchange #${best.exchange.number} (${best.exchange.action}) ${best.failed}` };
+}
+
+/** A description of the first condition that fails, or '' when all hold. */
+export function exchangeMismatch(where: ExchangeConditions, ex: Exchange, seen?: Observation): string {
+  return conditionResults(where, ex, seen ?? { exchanges: [ex], options: ex.options, probe: null }).find((r) => r !== '') ?? '';
+}
+
+/** One entry per condition of `where`, in the order they are listed above: '' when it holds, else what was seen instead. */
+function conditionResults(where: ExchangeConditions, ex: Exchange, seen: Observation): string[] {
+  const results: string[] = [];
+  const check = (mismatch: string) => results.push(mismatch);
+  if (where.action) check(ex.action !== where.action ? `the request was "${ex.action}", not "${where.action}"` : '');
   const cookie = ex.setCookieParsed.find((c) => c.name === ex.options.name);
-  if (where.setCookie !== undefined && Boolean(cookie) !== where.setCookie) {
-    return cookie ? 'a Set-Cookie was sent' : 'no Set-Cookie was sent';
-  }
-  for (const [attribute, wanted] of Object.entries(where.attributes ?? {})) {
-    if (!cookie) return 'no Set-Cookie was sent';
-    const actual = attributeValue(cookie, attribute as CookieAttribute);
-    if (typeof wanted === 'boolean' && (actual !== null) !== wanted) {
-      return `the cookie ${wanted ? 'lacked' : 'had'} the ${attributeLabel(attribute as CookieAttribute)} attribute`;
-    }
-    if (typeof wanted === 'string' && (actual ?? '').toLowerCase() !== wanted.toLowerCase()) {
-      return `its ${attributeLabel(attribute as CookieAttribute)} was ${actual === null ? 'absent' : `"${actual}"`}, not "${wanted}"`;
-    }
-  }
+  if (where.setCookie !== undefined) check(Boolean(cookie) === where.setCookie ? '' : cookie ? 'a Set-Cookie was sent' : 'no Set-Cookie was sent');
+  for (const [attribute, wanted] of Object.entries(where.attributes ?? {})) check(attributeMismatch(cookie, attribute as CookieAttribute, wanted));
   if (where.requestCookie) {
     const actual = ex.requestCookieAnatomy?.verdict ?? 'absent';
-    if (actual !== where.requestCookie) return `the request's cookie was ${verdictLabel(actual)}, not ${verdictLabel(where.requestCookie)}`;
+    check(actual !== where.requestCookie ? `the request's cookie was ${verdictLabel(actual)}, not ${verdictLabel(where.requestCookie)}` : '');
   }
-  if (where.verifiedBy !== undefined && ex.requestCookieAnatomy?.verifiedBy !== where.verifiedBy) {
+  if (where.verifiedBy !== undefined) {
     const by = ex.requestCookieAnatomy?.verifiedBy;
-    return `the request's cookie was ${by == null ? 'not verified' : `verified by secret #${by + 1}`}, not by secret #${where.verifiedBy + 1}`;
+    check(by !== where.verifiedBy ? `the request's cookie was ${by == null ? 'not verified' : `verified by secret #${by + 1}`}, not by secret #${where.verifiedBy + 1}` : '');
   }
   const ops = ex.storeCalls.map((call) => call.op);
-  for (const op of where.storeCalls?.includes ?? []) if (!ops.includes(op)) return `the store was not asked to ${op} (calls: ${ops.join(', ') || 'none'})`;
-  for (const op of where.storeCalls?.excludes ?? []) if (ops.includes(op)) return `the store was asked to ${op}`;
+  for (const op of where.storeCalls?.includes ?? []) check(ops.includes(op) ? '' : `the store was not asked to ${op} (calls: ${ops.join(', ') || 'none'})`);
+  for (const op of where.storeCalls?.excludes ?? []) check(ops.includes(op) ? `the store was asked to ${op}` : '');
   if (where.sessionFound !== undefined) {
     const found = ex.storeCalls.find((call) => call.op === 'get')?.found ?? false;
-    if (found !== where.sessionFound) return found ? 'the store found the session' : 'the store had no session for the request';
+    check(found === where.sessionFound ? '' : found ? 'the store found the session' : 'the store had no session for the request');
   }
   if (where.sessionAfter) {
     const after = ex.sessionAfter as unknown as Record<string, unknown> | null;
-    if (where.sessionAfter.exists !== undefined && (after !== null) !== where.sessionAfter.exists) {
-      return after ? 'the store still held the session' : 'the store held no session afterwards';
+    if (where.sessionAfter.exists !== undefined) {
+      check((after !== null) === where.sessionAfter.exists ? '' : after ? 'the store still held the session' : 'the store held no session afterwards');
     }
     for (const [key, value] of Object.entries(where.sessionAfter.has ?? {})) {
       const actual = after && Object.hasOwn(after, key) ? String(after[key]) : undefined;
-      if (actual !== value) return `the stored session's "${key}" was ${actual === undefined ? 'missing' : `"${actual}"`}, not "${value}"`;
+      check(actual !== value ? `the stored session's "${key}" was ${actual === undefined ? 'missing' : `"${actual}"`}, not "${value}"` : '');
     }
-    for (const key of where.sessionAfter.lacks ?? []) {
-      if (after && Object.hasOwn(after, key)) return `the stored session still had "${key}"`;
-    }
+    for (const key of where.sessionAfter.lacks ?? []) check(after && Object.hasOwn(after, key) ? `the stored session still had "${key}"` : '');
   }
-  if (where.why && !ex.why.toLowerCase().includes(where.why.toLowerCase())) return `the explanation was: "${ex.why}"`;
-  if (where.options) {
-    const mismatch = optionsMismatch(where.options, ex.options);
-    if (mismatch) return `when it was made, ${mismatch}`;
+  if (where.why) check(ex.why.toLowerCase().includes(where.why.toLowerCase()) ? '' : `the explanation was: "${ex.why}"`);
+  if (where.options) for (const mismatch of optionsResults(where.options, ex.options)) check(mismatch && `when it was made, ${mismatch}`);
+  if (where.lastSetCookie) check(lastSetCookieMismatch(where.lastSetCookie, ex, seen));
+  if (where.cookieExpired !== undefined) {
+    const expiry = cookieExpiry(ex, seen);
+    check(expiry.expired === where.cookieExpired ? '' : expiry.expired ? `its cookie had expired (${expiry.words})` : expiry.words);
+  }
+  if (where.afterRestart !== undefined) {
+    const restart = restartBetween(ex, seen);
+    check(restart.restarted === where.afterRestart ? '' : restart.restarted ? `the server had restarted since (${restart.words})` : restart.words);
+  }
+  return results;
+}
+
+function attributeMismatch(cookie: Exchange['setCookieParsed'][number] | undefined, attribute: CookieAttribute, wanted: boolean | string): string {
+  if (!cookie) return 'no Set-Cookie was sent';
+  const actual = attributeValue(cookie, attribute);
+  if (typeof wanted === 'boolean' && (actual !== null) !== wanted) return `the cookie ${wanted ? 'lacked' : 'had'} the ${attributeLabel(attribute)} attribute`;
+  if (typeof wanted === 'string' && (actual ?? '').toLowerCase() !== wanted.toLowerCase()) {
+    return `its ${attributeLabel(attribute)} was ${actual === null ? 'absent' : `"${actual}"`}, not "${wanted}"`;
   }
   return '';
 }
 
-export function optionsMismatch(where: OptionsConditions, options: SandboxOptions): string {
-  if (typeof where.name === 'string' && options.name !== where.name) return `name was "${options.name}", not "${where.name}"`;
-  if (typeof where.name === 'object' && options.name === where.name.not) return `name was still "${options.name}"`;
-  if (where.secretCount !== undefined && options.secret.length !== where.secretCount) {
-    return `${options.secret.length} secret(s) were listed, not ${where.secretCount}`;
+/** The exchanges recorded before `ex` that had finished when it started, newest first. */
+function earlier(ex: Exchange, seen: Observation): Exchange[] {
+  const started = Date.parse(ex.startedAt);
+  const at = seen.exchanges.indexOf(ex);
+  return (at === -1 ? [...seen.exchanges] : seen.exchanges.slice(0, at)).filter((e) => e !== ex && Date.parse(e.finishedAt) <= started).reverse();
+}
+
+/** The newest exchange before `ex` whose response set a cookie under `ex`'s cookie name, with that Set-Cookie. */
+function lastSetCookieBefore(ex: Exchange, seen: Observation): { exchange: Exchange; cookie: Exchange['setCookieParsed'][number] } | null {
+  for (const exchange of earlier(ex, seen)) {
+    const cookie = exchange.setCookieParsed.find((c) => c.name === ex.options.name);
+    if (cookie) return { exchange, cookie };
   }
-  if (where.secretExcludes !== undefined && options.secret.includes(where.secretExcludes)) {
-    return `the secret list still holds "${where.secretExcludes}"`;
+  return null;
+}
+
+function lastSetCookieMismatch(where: ExchangeConditions, ex: Exchange, seen: Observation): string {
+  const last = lastSetCookieBefore(ex, seen);
+  if (!last) return `no response before it had set a "${ex.options.name}" cookie`;
+  const mismatch = exchangeMismatch(where, last.exchange, seen);
+  return mismatch && `the last Set-Cookie for "${ex.options.name}" before it came from exchange #${last.exchange.number} (${last.exchange.action}), where ${mismatch}`;
+}
+
+/** Whether the request lacked its cookie because the last one set had expired, and why not in words. */
+function cookieExpiry(ex: Exchange, seen: Observation): { expired: boolean; words: string } {
+  const name = ex.options.name;
+  if (ex.requestCookieAnatomy) return { expired: false, words: `the request carried a "${name}" cookie, so none had expired` };
+  const last = lastSetCookieBefore(ex, seen);
+  if (!last) return { expired: false, words: `no response before it had set a "${name}" cookie that could expire` };
+  const { exchange, cookie } = last;
+  const set = `the last "${name}" cookie set before it (exchange #${exchange.number}, ${exchange.action})`;
+  if (cookie.expires === null) return { expired: false, words: `${set} had no Expires: a browser-session cookie, which no clock expires` };
+  const refused = exchange.browserNotes.find((note) => note.startsWith('The browser rejects'));
+  if (refused) return { expired: false, words: `${set} was refused by the browser, not kept until it expired: ${refused}` };
+  const expires = Date.parse(cookie.expires);
+  if (!(expires > Date.parse(exchange.finishedAt))) return { expired: false, words: `${set} had an Expires already past when it was sent: the browser deleted it at once, nothing expired while you waited` };
+  if (expires > Date.parse(ex.startedAt)) return { expired: false, words: `${set} expires at ${cookie.expires}, after this request started` };
+  return { expired: true, words: `${set} expired at ${cookie.expires}` };
+}
+
+/** Whether the server restarted between the last save of the request's session and the request, and why not in words. */
+function restartBetween(ex: Exchange, seen: Observation): { restarted: boolean; words: string } {
+  const sid = ex.requestCookieAnatomy?.verdict === 'valid' ? ex.requestCookieAnatomy.sessionId : null;
+  if (!sid) return { restarted: false, words: "the request carried no valid cookie naming a session, so no restart could have lost or kept one" };
+  const before = earlier(ex, seen);
+  const saved = before.find((e) => e.storeCalls.some((call) => call.op === 'set' && call.sid === sid && call.ok === true));
+  if (!saved) return { restarted: false, words: 'no request before it saved the session its cookie names' };
+  const from = Date.parse(saved.finishedAt);
+  const restart = (seen.restarts ?? []).find((at) => at >= from && at <= Date.parse(ex.startedAt));
+  if (restart === undefined) return { restarted: false, words: `the server did not restart between exchange #${saved.number} (${saved.action}), which saved the session, and this request` };
+  // After the save (log order is the order exchanges finished), before the restart.
+  const destroyed = before
+    .slice(0, before.indexOf(saved))
+    .reverse()
+    .find((e) => Date.parse(e.startedAt) <= restart && e.storeCalls.some((call) => call.op === 'destroy' && call.sid === sid));
+  if (destroyed) return { restarted: false, words: `exchange #${destroyed.number} (${destroyed.action}) destroyed the session before the server restarted` };
+  return { restarted: true, words: `the server restarted after exchange #${saved.number} (${saved.action}) saved the session` };
+}
+
+export function optionsMismatch(where: OptionsConditions, options: SandboxOptions): string {
+  return optionsResults(where, options).find((r) => r !== '') ?? '';
+}
+
+/** One entry per option condition: '' when it holds, else what the option was. */
+function optionsResults(where: OptionsConditions, options: SandboxOptions): string[] {
+  const results: string[] = [];
+  if (typeof where.name === 'string') results.push(options.name !== where.name ? `name was "${options.name}", not "${where.name}"` : '');
+  if (typeof where.name === 'object') results.push([where.name.not].flat().includes(options.name) ? `name was ${[where.name.not].flat().length > 1 ? '' : 'still '}"${options.name}"` : '');
+  if (where.secretCount !== undefined) {
+    results.push(options.secret.length !== where.secretCount ? `${options.secret.length} secret(s) were listed, not ${where.secretCount}` : '');
+  }
+  if (where.secretExcludes !== undefined) {
+    results.push(options.secret.includes(where.secretExcludes) ? `the secret list still holds "${where.secretExcludes}"` : '');
   }
   for (const [key, wanted] of Object.entries(where.cookie ?? {})) {
     const actual = options.cookie[key as keyof SandboxOptions['cookie']];
-    if (!sameValue(actual, wanted)) return `cookie.${key} was ${JSON.stringify(actual)}, not ${JSON.stringify(wanted)}`;
+    results.push(!sameValue(actual, wanted) ? `cookie.${key} was ${JSON.stringify(actual)}, not ${JSON.stringify(wanted)}` : '');
   }
   for (const key of EXACT_OPTIONS) {
-    if (where[key] !== undefined && options[key] !== where[key]) return `${key} was ${JSON.stringify(options[key])}, not ${JSON.stringify(where[key])}`;
+    if (where[key] !== undefined) results.push(options[key] !== where[key] ? `${key} was ${JSON.stringify(options[key])}, not ${JSON.stringify(where[key])}` : '');
   }
-  return '';
+  return results;
 }
 
 function sameValue(actual: unknown, wanted: unknown): boolean {
@@ -211,15 +324,35 @@ function sameValue(actual: unknown, wanted: unknown): boolean {
   return actual === wanted;
 }
 
-function evaluateProbe(cookieVisible: boolean, seen: Observation): CheckResult {
+function evaluateProbe(check: Extract<Check, { kind: 'probe' }>, seen: Observation): CheckResult {
+  let name = seen.options.name;
+  if (check.after) {
+    // The probe must have been read after such an exchange: it then reports on that exchange's cookie.
+    const matching = seen.exchanges.filter((exchange) => exchangeMismatch(check.after!, exchange, seen) === '');
+    if (matching.length === 0) {
+      const closest = closestExchange(check.after, seen.exchanges, seen);
+      return { passed: false, detail: `Expected ${check.description}, but ${closest ? closest.mismatch : 'no request has been made yet'}.` };
+    }
+    if (seen.probe === null) return { passed: false, detail: 'Read document.cookie with the probe first.' };
+    const readAt = seen.probeAt ?? -Infinity;
+    const before = matching.filter((exchange) => Date.parse(exchange.finishedAt) <= readAt).at(-1);
+    if (!before) {
+      const first = matching[0]!;
+      return {
+        passed: false,
+        detail: `Expected ${check.description}, but document.cookie was last read before exchange #${first.number} (${first.action}) was answered: press Read document.cookie again.`,
+      };
+    }
+    name = before.options.name;
+  }
   if (seen.probe === null) return { passed: false, detail: 'Read document.cookie with the probe first.' };
-  const visible = seen.probe.split(';').some((pair) => pair.trim().startsWith(`${seen.options.name}=`));
-  if (visible === cookieVisible) return { passed: true, detail: '' };
+  const visible = seen.probe.split(';').some((pair) => pair.trim().startsWith(`${name}=`));
+  if (visible === check.cookieVisible) return { passed: true, detail: '' };
   return {
     passed: false,
-    detail: cookieVisible
-      ? `Expected page JavaScript to see the "${seen.options.name}" cookie, but document.cookie was "${seen.probe}".`
-      : `Expected the "${seen.options.name}" cookie to be hidden from page JavaScript, but document.cookie showed it.`,
+    detail: check.cookieVisible
+      ? `Expected page JavaScript to see the "${name}" cookie, but document.cookie was "${seen.probe}".`
+      : `Expected the "${name}" cookie to be hidden from page JavaScript, but document.cookie showed it.`,
   };
 }
 
@@ -227,12 +360,21 @@ function evaluateRace(check: Extract<Check, { kind: 'race' }>, seen: Observation
   const { exchanges } = seen;
   for (const slow of [...exchanges].reverse()) {
     if (slow.action !== 'slow' || slow.options.resave !== check.resave || !slow.sessionId) continue;
+    // A write that changed the session and saved it: one that wrote what the slow visit's copy
+    // already held would be "kept" whatever resave does.
     const write = exchanges.find(
-      (w) => w.action === 'write' && w.sessionId === slow.sessionId && w.startedAt > slow.startedAt && w.finishedAt < slow.finishedAt,
+      (w) =>
+        w.action === 'write' &&
+        w.sessionId === slow.sessionId &&
+        w.startedAt > slow.startedAt &&
+        w.finishedAt < slow.finishedAt &&
+        w.error === null &&
+        w.storeCalls.some((call) => call.op === 'set' && call.ok === true) &&
+        changes(w, w.sessionBefore) &&
+        changes(w, slow.sessionBefore),
     );
     if (!write) continue;
     const key = String(write.input?.key ?? '');
-    if (!key) continue;
     const after = slow.sessionAfter as unknown as Record<string, unknown> | null;
     const kept = after !== null && after[key] === write.input?.value;
     if (kept === check.kept) return { passed: true, detail: '' };
@@ -243,8 +385,16 @@ function evaluateRace(check: Extract<Check, { kind: 'race' }>, seen: Observation
   }
   return {
     passed: false,
-    detail: `Expected ${check.description}, but no write has run while a slow visit (with resave ${check.resave ? 'on' : 'off'}) was still in flight on the same session.`,
+    detail: `Expected ${check.description}, but no write has run while a slow visit (with resave ${check.resave ? 'on' : 'off'}) was still in flight on the same session, saving a value the session did not hold yet.`,
   };
+}
+
+/** Whether the write's key and value differ from what `session` held. */
+function changes(write: Exchange, session: Exchange['sessionBefore']): boolean {
+  const key = String(write.input?.key ?? '');
+  if (!key) return false;
+  const held = session as unknown as Record<string, unknown> | null;
+  return !(held && Object.hasOwn(held, key) && held[key] === write.input?.value);
 }
 
 function attributeValue(cookie: Exchange['setCookieParsed'][number], attribute: CookieAttribute): string | null {

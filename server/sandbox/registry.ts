@@ -120,6 +120,7 @@ export class SandboxRegistry {
   restart(sandbox: Sandbox): void {
     for (const sid of Object.keys(sandbox.memorySessions)) delete sandbox.memorySessions[sid];
     sandbox.adopt(this.build(sandbox.id, sandbox.options, sandbox.memorySessions, sandbox.builtFrom));
+    sandbox.noteRestart(Date.now());
   }
 
   /** Records use at most hourly: the clean-up only needs to know a sandbox is not abandoned. */

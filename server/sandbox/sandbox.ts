@@ -27,7 +27,7 @@ export class ExchangeLog {
   private readonly kept: Exchange[] = [];
   private next = 1;
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
 
   /** Newest last. */
   get all(): readonly Exchange[] {
@@ -70,6 +70,8 @@ export class Sandbox {
   usedWrittenAt = 0;
   /** What document.cookie held on the learner's page when they last looked, and when (null: never). */
   probe: { value: string; at: number } | null = null;
+  /** When this sandbox's server was restarted (ms since the epoch), oldest first: the latest ones only. */
+  readonly restarts: number[] = [];
 
   constructor(
     readonly id: string,
@@ -91,6 +93,12 @@ export class Sandbox {
   /** Newest last. */
   get exchanges(): readonly Exchange[] {
     return this.history.all;
+  }
+
+  /** Remembers a restart, for lesson checks (as many as the exchanges it keeps, the newest). */
+  noteRestart(at: number): void {
+    this.restarts.push(at);
+    if (this.restarts.length > this.history.limit) this.restarts.shift();
   }
 
   /** Puts a middleware built from new options (or the same, after a restart) in place of the old one. */
