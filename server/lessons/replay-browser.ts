@@ -26,6 +26,11 @@ export class ReplayBrowser {
     return this.send('POST', path, query, true);
   }
 
+  /** What document.cookie shows a page at `path`: the cookies sent there, HttpOnly ones left out. */
+  documentCookie(path: string): Promise<string> {
+    return this.jar.getCookieString(new URL(path, this.baseUrl).href, { http: false });
+  }
+
   private async send(method: string, path: string, body: string | null, htmx: boolean): Promise<Answer> {
     const url = new URL(path, this.baseUrl).href;
     const headers: Record<string, string> = { accept: 'text/html' };

@@ -13,8 +13,8 @@ import { openDatabase, type Database } from '../db/database.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { formValues } from '../sandbox/form.ts';
-import { evaluate, readsProbe, type Check } from './checks.ts';
-import { flatSteps, formField, OPTION_CONTROLS, OPTION_FIELDS, optionFormValue, type Lesson, type OptionStep, type RequestStep, type Step, type Task } from './schema.ts';
+import { evaluate, readsProbe, type Check, type Observation } from './checks.ts';
+import { flatSteps, formField, OPTION_CONTROLS, OPTION_FIELDS, optionFormValue, type Lesson, type OptionStep, type RequestStep, type Step, type Task, type WrongWay } from './schema.ts';
 import { ReplayBrowser } from './replay-browser.ts';
 
 export type Verdict = 'solved' | 'needs-browser' | 'failed' | 'not-run';
@@ -29,6 +29,22 @@ export interface TaskOutcome {
 export interface LessonOutcome {
   lesson: Lesson;
   tasks: TaskOutcome[];
+}
+
+/**
+ * How a replay treats a probe step (Read document.cookie): `skip` it, as only a page can read
+ * document.cookie; or take from the replay's cookie jar what document.cookie would show under the
+ * sandbox's path (the cookies that are not HttpOnly) and report it, as the page's probe does.
+ */
+export type ProbeMode = 'skip' | 'jar';
+
+/** A wrong way, tried after the earlier tasks' solutions: 'open' when its task stayed open and the solution still solved it afterwards. */
+export interface WrongWayOutcome {
+  task: Task;
+  wrongWay: WrongWay;
+  verdict: 'open' | 'needs-browser' | 'failed';
+  /** What the task said to the learner after the wrong way, or why the outcome failed. */
+  detail: string;
 }
 
 /** The app on 127.0.0.1, a port of its own, over a SQLite file of its own (removed by stop). */
@@ -107,8 +123,8 @@ function sessionLoaded(server: Server, path: string): Promise<void> {
 }
 
 /** One lesson, on a browser of its own; a failed task ends the lesson (later tasks build on it). */
-export async function replayLesson(lab: ReplayLab, lesson: Lesson): Promise<LessonOutcome> {
-  const run = new LessonRun(lab, lesson);
+export async function replayLesson(lab: ReplayLab, lesson: Lesson, probe: ProbeMode = 'skip'): Promise<LessonOutcome> {
+  const run = new LessonRun(lab, lesson, probe);
   const tasks: TaskOutcome[] = [];
   let failed = false;
   for (const task of lesson.tasks) {
@@ -123,7 +139,38 @@ export async function replayLesson(lab: ReplayLab, lesson: Lesson): Promise<Less
   return { lesson, tasks };
 }
 
-class LessonRun {
+/**
+ * Every wrong way of the lesson's tasks, each on a browser (a learner) and a sandbox of its own,
+ * all at once: the earlier tasks' solutions, then the wrong way, which must leave its task open;
+ * then the task's own solution, which must still solve it.
+ */
+export async function replayWrongWays(lab: ReplayLab, lesson: Lesson, probe: ProbeMode = 'skip'): Promise<WrongWayOutcome[]> {
+  const tries = lesson.tasks.flatMap((task, index) => task.wrongWays.map((wrongWay) => ({ task, index, wrongWay })));
+  return Promise.all(
+    tries.map(async ({ task, index, wrongWay }): Promise<WrongWayOutcome> => {
+      const failed = (detail: string): WrongWayOutcome => ({ task, wrongWay, verdict: 'failed', detail });
+      try {
+        const run = new LessonRun(lab, lesson, probe);
+        for (const earlier of lesson.tasks.slice(0, index)) {
+          const outcome = await run.task(earlier);
+          if (outcome.verdict === 'failed') return failed(`the earlier task "${earlier.id}" was not solved: ${outcome.detail}`);
+        }
+        await run.steps(wrongWay.steps, 'wrong way');
+        if ((await run.solvedTasks()).has(task.id)) return failed('the wrong way solved the task: its check does not demand what the task teaches');
+        const said = evaluate(task.check, await run.observation()).detail;
+        const after = await run.task(task);
+        if (after.verdict === 'failed') return failed(`after the wrong way, the task's solution no longer solves it: ${after.detail}`);
+        const skipped = probe === 'skip' && readsProbe(task.check);
+        return { task, wrongWay, verdict: skipped ? 'needs-browser' : 'open', detail: said };
+      } catch (err) {
+        return failed(err instanceof Error ? err.message : String(err));
+      }
+    }),
+  );
+}
+
+/** One learner working through a lesson: its page, its sandbox, and its request forms' fields. */
+export class LessonRun {
   private readonly browser: ReplayBrowser;
   private sandboxPath = '';
   /** The request forms' fields keep what was typed in them, from one task to the next. */
@@ -132,25 +179,33 @@ class LessonRun {
   constructor(
     private readonly lab: ReplayLab,
     private readonly lesson: Lesson,
+    private readonly probeMode: ProbeMode = 'skip',
   ) {
     this.browser = new ReplayBrowser(lab.baseUrl);
   }
 
+  /** Performs the task's solution and says whether the app shows it solved (and not before its steps). */
   async task(task: Task): Promise<TaskOutcome> {
     if (!this.sandboxPath) await this.openPage();
     if ((await this.solvedTasks()).has(task.id)) {
       return { task, verdict: 'failed', detail: "already solved before its steps ran: the earlier tasks' steps satisfy its check (include in it the option this task changes)" };
     }
-    for (const [i, step] of task.solution.entries()) await this.perform(step, `solution[${i}]`);
-    const skipped = flatSteps(task.solution).filter((step) => 'probe' in step).length;
+    await this.steps(task.solution, 'solution');
+    const skipped = this.probeMode === 'skip' ? flatSteps(task.solution).filter((step) => 'probe' in step).length : 0;
     const skippedNote = skipped ? `${skipped} probe step${skipped > 1 ? 's' : ''} skipped` : '';
     if ((await this.solvedTasks()).has(task.id)) return { task, verdict: 'solved', detail: skippedNote };
-    const rest = withoutProbe(task.check);
+    const rest = this.probeMode === 'skip' ? withoutProbe(task.check) : task.check;
     const result = rest ? evaluate(rest, await this.observation()) : { passed: true, detail: '' };
-    if (readsProbe(task.check) && result.passed) {
+    if (this.probeMode === 'skip' && readsProbe(task.check) && result.passed) {
       return { task, verdict: 'needs-browser', detail: `${skippedNote}; ${rest ? 'the rest of its check holds' : 'its check is all probe'}` };
     }
     return { task, verdict: 'failed', detail: result.detail || 'the app does not show it solved' };
+  }
+
+  /** Performs steps as a learner would, each answered before the next (`where` names them in errors). */
+  async steps(steps: readonly Step[], where: string): Promise<void> {
+    if (!this.sandboxPath) await this.openPage();
+    for (const [i, step] of steps.entries()) await this.perform(step, `${where}[${i}]`);
   }
 
   private async openPage(): Promise<void> {
@@ -162,7 +217,7 @@ class LessonRun {
   }
 
   /** The tasks the app shows solved, asked as the page asks after every exchange (a pass is saved). */
-  private async solvedTasks(): Promise<Set<string>> {
+  async solvedTasks(): Promise<Set<string>> {
     const answer = await this.browser.submit('GET', `/lessons/${this.lesson.slug}/tasks`);
     if (answer.status !== 200) throw new Error(`the tasks answered ${answer.status}`);
     const solved = new Set<string>();
@@ -173,11 +228,11 @@ class LessonRun {
     return solved;
   }
 
-  /** What the tasks route checks: the sandbox's exchanges, options and probe, as recorded. */
-  private async observation() {
+  /** What the tasks route checks: the sandbox's exchanges, options, probe and restarts, as recorded. */
+  async observation(): Promise<Observation> {
     const sandbox = await this.lab.registry.find(this.sandboxPath.split('/').pop()!);
     if (!sandbox) throw new Error('the sandbox is gone');
-    return { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe?.value ?? null };
+    return { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe?.value ?? null, probeAt: sandbox.probe?.at ?? null, restarts: sandbox.restarts };
   }
 
   private async perform(step: Step, where: string): Promise<void> {
@@ -185,8 +240,16 @@ class LessonRun {
     else if ('request' in step) await (await this.press(step)).done;
     else if ('wait' in step) await sleep(step.wait); // lesson content (a cookie expiring), not synchronisation
     else if ('together' in step) await this.together(step.together, where);
-    // A probe step reads document.cookie in a page: only the browser replay can.
-    if (!('probe' in step)) await this.solvedTasks();
+    else if (this.probeMode === 'jar') await this.probe(where);
+    // A skipped probe step changes nothing to look at.
+    if (!('probe' in step) || this.probeMode === 'jar') await this.solvedTasks();
+  }
+
+  /** Presses Read document.cookie: reports what page JavaScript under the sandbox's path would see. */
+  private async probe(where: string): Promise<void> {
+    const documentCookie = await this.browser.documentCookie(`${this.sandboxPath}/frame`);
+    const answer = await this.browser.submit('POST', `${this.sandboxPath}/probe`, { documentCookie });
+    if (answer.status !== 204) throw new Error(`${where}: the probe answered ${answer.status}`);
   }
 
   /** Sets one control of the options form; htmx then submits the whole form, as it shows the options. */
@@ -229,9 +292,9 @@ class LessonRun {
 /** The form fields that are checkboxes. */
 const CHECKBOXES = new Set(OPTION_FIELDS.filter((option) => OPTION_CONTROLS[option] === 'checkbox').map(formField));
 
-/** The check without its probe parts (null when nothing else is left). */
+/** The check without its probe parts (null when nothing else is left); a probe read after an exchange keeps that exchange's conditions. */
 function withoutProbe(check: Check): Check | null {
-  if (check.kind === 'probe') return null;
+  if (check.kind === 'probe') return check.after ? { kind: 'exchange', which: 'any', where: check.after, description: check.description } : null;
   if (check.kind !== 'all') return check;
   const checks = check.checks.map(withoutProbe).filter((part): part is Check => part !== null);
   return checks.length ? { ...check, checks } : null;

@@ -55,6 +55,14 @@ export interface TogetherStep {
 }
 export type Step = OptionStep | RequestStep | ProbeStep | WaitStep | TogetherStep;
 
+/** Something a learner may try instead of what the task teaches, which must leave the task open. */
+export interface WrongWay {
+  /** What the learner does, and why it does not count, in a few words. */
+  name: string;
+  /** Performed after the earlier tasks' solutions; the task's own solution must still solve it afterwards. */
+  steps: Step[];
+}
+
 export interface Task {
   id: string;
   title: string;
@@ -64,6 +72,8 @@ export interface Task {
   /** Shown once the task is solved. */
   why: string;
   solution: Step[];
+  /** Ways that must not solve the task (the replays try each one); none when the lesson lists none. */
+  wrongWays: WrongWay[];
 }
 
 export interface Lesson {
@@ -90,7 +100,8 @@ type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'l
 const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true });
 const ARTICLE_FIELDS = keysOf<NonNullable<Lesson['article']>>({ quote: true, verdict: true });
 const LINK_FIELDS = keysOf<Lesson['links'][number]>({ title: true, url: true });
-const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true });
+const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true, wrongWays: true });
+const WRONG_WAY_FIELDS = keysOf<WrongWay>({ name: true, steps: true });
 /** The keys of each kind of step; a step has exactly one of these kinds as a key. */
 const STEP_KEYS = {
   option: keysOf<OptionStep>({ option: true, value: true }),
@@ -182,6 +193,13 @@ function validateTask(value: unknown, label: string, fail: Fail): Task {
     hints: nonEmpty(array(task.hints, `${where}: hints`, fail), `${where}: hints`, fail).map((hint, i) => text(hint, `${where}: hints[${i}]`, fail)),
     why: text(task.why, `${where}: why`, fail),
     solution,
+    wrongWays: (task.wrongWays === undefined ? [] : array(task.wrongWays, `${where}: wrongWays`, fail)).map((value, i) => {
+      const at = `${where}: wrongWays[${i}]`;
+      const wrongWay = object(value, at, fail);
+      knownKeys(wrongWay, WRONG_WAY_FIELDS, 'a wrong way', at, fail);
+      const steps = nonEmpty(array(wrongWay.steps, `${at}.steps`, fail), `${at}.steps`, fail).map((step, j) => validateStep(step, `${at}.steps[${j}]`, fail));
+      return { name: text(wrongWay.name, `${at}.name`, fail), steps };
+    }),
   };
 }
 
