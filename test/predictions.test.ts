@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
+import { createSandbox } from './support/http.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 
 let lab: Lab;
@@ -12,9 +13,7 @@ after(() => lab.stop());
 
 const json = { accept: 'application/json', 'content-type': 'application/json' };
 
-async function sandbox(): Promise<string> {
-  return ((await (await fetch(`${lab.baseUrl}/api/sandboxes`, { method: 'POST', headers: json, body: '{}' })).json()) as { id: string }).id;
-}
+const sandbox = () => createSandbox(lab.baseUrl);
 
 describe('predict, then see', () => {
   it('a right prediction (a new session written to: Set-Cookie and store.set) is judged right, part by part', async () => {
