@@ -41,6 +41,7 @@ const CONDITIONS = keysOf<ExchangeConditions>({
   sessionAfter: true,
   why: true,
   options: true,
+  browserRefuses: true,
   lastSetCookie: true,
   cookieExpired: true,
   afterRestart: true,
@@ -126,6 +127,7 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   }
   if (c.why !== undefined) text(c.why, `${where}.why`, fail);
   if (c.options !== undefined) validateOptionsConditions(c.options, `${where}.options`, fail);
+  if (c.browserRefuses !== undefined) boolean(c.browserRefuses, `${where}.browserRefuses`, fail);
   if (c.lastSetCookie !== undefined) validateConditions(c.lastSetCookie, `${where}.lastSetCookie`, fail);
   if (c.cookieExpired !== undefined) boolean(c.cookieExpired, `${where}.cookieExpired`, fail);
   if (c.afterRestart !== undefined) boolean(c.afterRestart, `${where}.afterRestart`, fail);

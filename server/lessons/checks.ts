@@ -48,6 +48,8 @@ export interface ExchangeConditions {
   /** A phrase the explanation contains (case-insensitive). */
   why?: string;
   options?: OptionsConditions;
+  /** Whether the lab predicts the browser refuses the response's cookie (a browser note "The browser rejects…"). */
+  browserRefuses?: boolean;
   /**
    * Conditions on the exchange that last sent a Set-Cookie under this request's cookie name before
    * this request started: where the cookie the browser holds (or refused) came from.
@@ -210,6 +212,10 @@ function conditionResults(where: ExchangeConditions, ex: Exchange, seen: Observa
   }
   if (where.why) check(ex.why.toLowerCase().includes(where.why.toLowerCase()) ? '' : `the explanation was: "${ex.why}"`);
   if (where.options) for (const mismatch of optionsResults(where.options, ex.options)) check(mismatch && `when it was made, ${mismatch}`);
+  if (where.browserRefuses !== undefined) {
+    const refusal = refusalOf(ex);
+    check(Boolean(refusal) === where.browserRefuses ? '' : refusal ? `the browser refuses its cookie: ${refusal}` : 'the browser keeps its cookie (no refusal predicted)');
+  }
   if (where.lastSetCookie) check(lastSetCookieMismatch(where.lastSetCookie, ex, seen));
   if (where.cookieExpired !== undefined) {
     const expiry = cookieExpiry(ex, seen);
@@ -230,6 +236,11 @@ function attributeMismatch(cookie: Exchange['setCookieParsed'][number] | undefin
     return `its ${attributeLabel(attribute)} was ${actual === null ? 'absent' : `"${actual}"`}, not "${wanted}"`;
   }
   return '';
+}
+
+/** The browser note predicting that the browser refuses the exchange's cookie, if any. */
+function refusalOf(ex: Exchange): string | undefined {
+  return ex.browserNotes.find((note) => note.startsWith('The browser rejects'))?.replace(/\.$/, '');
 }
 
 /** The exchanges recorded before `ex` that had finished when it started, newest first. */
@@ -264,7 +275,7 @@ function cookieExpiry(ex: Exchange, seen: Observation): { expired: boolean; word
   const { exchange, cookie } = last;
   const set = `the last "${name}" cookie set before it (exchange #${exchange.number}, ${exchange.action})`;
   if (cookie.expires === null) return { expired: false, words: `${set} had no Expires: a browser-session cookie, which no clock expires` };
-  const refused = exchange.browserNotes.find((note) => note.startsWith('The browser rejects'));
+  const refused = refusalOf(exchange);
   if (refused) return { expired: false, words: `${set} was refused by the browser, not kept until it expired: ${refused}` };
   const expires = Date.parse(cookie.expires);
   if (!(expires > Date.parse(exchange.finishedAt))) return { expired: false, words: `${set} had an Expires already past when it was sent: the browser deleted it at once, nothing expired while you waited` };

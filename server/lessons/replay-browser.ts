@@ -19,11 +19,11 @@ export class ReplayBrowser {
     return this.send('GET', path, null, false);
   }
 
-  /** What htmx sends for a form: GET with the fields in the query, POST with them urlencoded. */
-  submit(method: 'GET' | 'POST', path: string, fields: Record<string, string> = {}): Promise<Answer> {
+  /** What htmx sends for a form: GET with the fields in the query, POST with them urlencoded; `extra` headers as a page script adds them. */
+  submit(method: 'GET' | 'POST', path: string, fields: Record<string, string> = {}, extra: Record<string, string> = {}): Promise<Answer> {
     const query = new URLSearchParams(fields).toString();
-    if (method === 'GET') return this.send('GET', query ? `${path}?${query}` : path, null, true);
-    return this.send('POST', path, query, true);
+    if (method === 'GET') return this.send('GET', query ? `${path}?${query}` : path, null, true, extra);
+    return this.send('POST', path, query, true, extra);
   }
 
   /** What document.cookie shows a page at `path`: the cookies sent there, HttpOnly ones left out. */
@@ -31,9 +31,9 @@ export class ReplayBrowser {
     return this.jar.getCookieString(new URL(path, this.baseUrl).href, { http: false });
   }
 
-  private async send(method: string, path: string, body: string | null, htmx: boolean): Promise<Answer> {
+  private async send(method: string, path: string, body: string | null, htmx: boolean, extra: Record<string, string> = {}): Promise<Answer> {
     const url = new URL(path, this.baseUrl).href;
-    const headers: Record<string, string> = { accept: 'text/html' };
+    const headers: Record<string, string> = { ...extra, accept: 'text/html' };
     if (htmx) headers['hx-request'] = 'true';
     if (body !== null) headers['content-type'] = 'application/x-www-form-urlencoded';
     const cookies = await this.jar.getCookieString(url);

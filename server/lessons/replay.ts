@@ -32,9 +32,10 @@ export interface LessonOutcome {
 }
 
 /**
- * How a replay treats a probe step (Read document.cookie): `skip` it, as only a page can read
- * document.cookie; or take from the replay's cookie jar what document.cookie would show under the
- * sandbox's path (the cookies that are not HttpOnly) and report it, as the page's probe does.
+ * How a replay treats document.cookie: `skip` probe steps (Read document.cookie), as only a page
+ * can read it; or `jar`: take from the replay's cookie jar what document.cookie would show under
+ * the sandbox's path (the cookies that are not HttpOnly) and report it as the page does, on a probe
+ * step and with the refresh of "What your browser did" after every exchange and options change.
  */
 export type ProbeMode = 'skip' | 'jar';
 
@@ -157,11 +158,19 @@ export async function replayWrongWays(lab: ReplayLab, lesson: Lesson, probe: Pro
         }
         await run.steps(wrongWay.steps, 'wrong way');
         if ((await run.solvedTasks()).has(task.id)) return failed('the wrong way solved the task: its check does not demand what the task teaches');
-        const said = evaluate(task.check, await run.observation()).detail;
+        const seen = await run.observation();
+        let said = evaluate(task.check, seen).detail;
+        // Without the probe, the task is surely open only when the rest of its check fails.
+        let verdict: WrongWayOutcome['verdict'] = 'open';
+        if (probe === 'skip' && readsProbe(task.check)) {
+          const rest = withoutProbe(task.check);
+          const result = rest ? evaluate(rest, seen) : { passed: true, detail: '' };
+          if (result.passed) verdict = 'needs-browser';
+          else said = result.detail;
+        }
         const after = await run.task(task);
         if (after.verdict === 'failed') return failed(`after the wrong way, the task's solution no longer solves it: ${after.detail}`);
-        const skipped = probe === 'skip' && readsProbe(task.check);
-        return { task, wrongWay, verdict: skipped ? 'needs-browser' : 'open', detail: said };
+        return { task, wrongWay, verdict, detail: said };
       } catch (err) {
         return failed(err instanceof Error ? err.message : String(err));
       }
@@ -241,6 +250,10 @@ export class LessonRun {
     else if ('wait' in step) await sleep(step.wait); // lesson content (a cookie expiring), not synchronisation
     else if ('together' in step) await this.together(step.together, where);
     else if (this.probeMode === 'jar') await this.probe(where);
+    // The page refreshes "What your browser did" after an exchange or an options change (a restart
+    // answers with a note, not an exchange), and that request reports document.cookie too.
+    const refreshesJar = 'option' in step || ('request' in step && step.request !== 'restart');
+    if (this.probeMode === 'jar' && refreshesJar) await this.refreshJar(where);
     // A skipped probe step changes nothing to look at.
     if (!('probe' in step) || this.probeMode === 'jar') await this.solvedTasks();
   }
@@ -250,6 +263,13 @@ export class LessonRun {
     const documentCookie = await this.browser.documentCookie(`${this.sandboxPath}/frame`);
     const answer = await this.browser.submit('POST', `${this.sandboxPath}/probe`, { documentCookie });
     if (answer.status !== 204) throw new Error(`${where}: the probe answered ${answer.status}`);
+  }
+
+  /** The jar's refresh, as public/cookie-probe.js sends it: what document.cookie shows, in X-Document-Cookie. */
+  private async refreshJar(where: string): Promise<void> {
+    const documentCookie = await this.browser.documentCookie(`${this.sandboxPath}/frame`);
+    const answer = await this.browser.submit('GET', `${this.sandboxPath}/jar`, {}, { 'x-document-cookie': encodeURIComponent(documentCookie) });
+    if (answer.status !== 200) throw new Error(`${where}: the jar answered ${answer.status}`);
   }
 
   /** Sets one control of the options form; htmx then submits the whole form, as it shows the options. */
