@@ -5,7 +5,7 @@ import { watchConsole } from './support/console.ts';
 import { test, expect, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { loadLessons } from '../server/lessons/loader.ts';
-import type { Step } from '../server/lessons/schema.ts';
+import type { RequestStep, Step } from '../server/lessons/schema.ts';
 
 const lessons = loadLessons('lessons');
 
@@ -39,6 +39,35 @@ test.describe('lessons', () => {
       });
       expect(problems).toEqual([]);
     });
+  }
+});
+
+// Every wrong way a lesson lists, tried as a learner would: the earlier tasks solved by their
+// solutions, then the wrong way's steps; the task stays open (the page, rendered again once every
+// step was answered, checks it against all of them) and says what is missing; the solution then
+// still solves it.
+test.describe('wrong ways', () => {
+  for (const lesson of lessons) {
+    for (const [index, task] of lesson.tasks.entries()) {
+      for (const wrongWay of task.wrongWays) {
+        test(`lesson ${lesson.number}, task "${task.id}": ${wrongWay.name} leaves it open`, async ({ page }) => {
+          const problems = watchConsole(page);
+          await page.goto(`/lessons/${lesson.slug}`);
+          for (const earlier of lesson.tasks.slice(0, index)) {
+            for (const step of earlier.solution) await perform(page, step);
+            await expect(page.locator(`#task-${earlier.id}`)).toHaveClass(/solved/);
+          }
+          for (const step of wrongWay.steps) await perform(page, step);
+          await page.reload();
+          const card = page.locator(`#task-${task.id}`);
+          await expect(card.locator('.check-detail')).toContainText('Expected');
+          await expect(card).not.toHaveClass(/solved/);
+          for (const step of task.solution) await perform(page, step);
+          await expect(card).toHaveClass(/solved/);
+          expect(problems).toEqual([]);
+        });
+      }
+    }
   }
 });
 
@@ -96,9 +125,7 @@ async function perform(page: Page, step: Step): Promise<void> {
   }
   if ('request' in step) {
     const forms = page.locator('.requests-panel');
-    if (step.key !== undefined) await forms.getByLabel('Key').fill(step.key);
-    if (step.value !== undefined) await forms.getByLabel('Value').fill(step.value);
-    if (step.ms !== undefined) await forms.getByLabel('Delay (ms)').fill(String(step.ms));
+    await fillRequestFields(page, step);
     const answered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/${step.request}`));
     await forms.getByRole('button', { name: BUTTONS[step.request], exact: true }).click();
     await answered;
@@ -117,13 +144,24 @@ async function perform(page: Page, step: Step): Promise<void> {
   }
   const [first, ...rest] = step.together;
   if (!first || !('request' in first)) throw new Error('"together" starts with a request');
+  // As the lesson says: every field typed first, then the buttons pressed, so the race's window
+  // (the first request's delay) is spent on clicks alone.
+  await fillRequestFields(page, first);
+  for (const other of rest) if ('request' in other) await fillRequestFields(page, other);
   const firstAnswered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/${first.request}`));
   const sent = page.waitForRequest((r) => new URL(r.url()).pathname.endsWith(`/${first.request}`));
-  if (first.ms !== undefined) await page.locator('.requests-panel').getByLabel('Delay (ms)').fill(String(first.ms));
   await page.locator('.requests-panel').getByRole('button', { name: BUTTONS[first.request], exact: true }).click();
   await sent;
-  for (const other of rest) await perform(page, other);
+  for (const other of rest) await perform(page, 'request' in other ? { request: other.request } : other);
   await firstAnswered;
+}
+
+/** Types a request step's fields (Key, Value, Delay) into the request forms. */
+async function fillRequestFields(page: Page, step: RequestStep): Promise<void> {
+  const forms = page.locator('.requests-panel');
+  if (step.key !== undefined) await forms.getByLabel('Key').fill(step.key);
+  if (step.value !== undefined) await forms.getByLabel('Value').fill(step.value);
+  if (step.ms !== undefined) await forms.getByLabel('Delay (ms)').fill(String(step.ms));
 }
 
 const BUTTONS: Record<string, string> = {
