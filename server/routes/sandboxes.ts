@@ -8,6 +8,7 @@ import type { MissCounter } from '../http/rate-limits.ts';
 import type { Render } from '../http/views.ts';
 import { articleOptions, validateOptions, OptionsError } from '../sandbox/options.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
 import { formToOptions, formValues, type FormState } from '../sandbox/form.ts';
 import { sandboxPanels, sandboxPanelsHtml } from '../sandbox/panels.ts';
 
@@ -26,6 +27,12 @@ export function loadSandbox(registry: SandboxRegistry, misses: MissCounter): Req
     next();
   };
 }
+
+/**
+ * The number of the latest exchange (0: none yet) when "Clear my cookie" last ran, per sandbox: until
+ * the next exchange, the jar's verdict is about the clearing, not a refusal of that exchange's cookie.
+ */
+const clearedAfter = new WeakMap<Sandbox, number>();
 
 export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const page: RequestHandler = (_req, res) => {
@@ -89,7 +96,18 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     const sandbox = res.locals.sandbox;
     const documentCookie = readDocumentCookie(req.get('X-Document-Cookie'));
     if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now() };
-    const observation = observeJar(sandbox.history.latest, sandbox.options.name, req.headers.cookie ?? null, documentCookie);
+    let observation = observeJar(sandbox.history.latest, sandbox.options.name, req.headers.cookie ?? null, documentCookie);
+    if (observation.exchangeNumber !== null && clearedAfter.get(sandbox) === observation.exchangeNumber) {
+      const still = observation.sent.length > 0;
+      observation = {
+        ...observation,
+        verdict: still ? 'unchanged' : 'deleted',
+        disagreement: null,
+        words: still
+          ? `You cleared the sandbox's cookies after exchange #${observation.exchangeNumber}, but your browser still sends ${observation.sent.length} cookie(s) named ${sandbox.options.name}.`
+          : `You cleared the sandbox's cookies after exchange #${observation.exchangeNumber}: your browser deleted them and now sends no ${sandbox.options.name} cookie.`,
+      };
+    }
     res.setHeader('Cache-Control', 'no-store');
     if (negotiate(req, res) === 'json') res.json(observation);
     else res.send(render('partials/jar', { observation, sandbox }));
@@ -99,6 +117,7 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const clearCookies: RequestHandler = (req, res) => {
     const sandbox = res.locals.sandbox;
     const { headers, cleared } = clearSandboxCookies(sandbox, req.hostname);
+    clearedAfter.set(sandbox, sandbox.history.latest?.number ?? 0);
     res.append('Set-Cookie', headers);
     res.setHeader('Cache-Control', 'no-store');
     const format = negotiate(req, res);
