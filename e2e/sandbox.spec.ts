@@ -2,10 +2,11 @@
 // swapping the answers in. Every test starts its own sandbox (GET /lab redirects to a new one), and
 // every test fails on a console error, an uncaught page error or a Content-Security-Policy violation.
 // Long because it is the one spec of the sandbox page: each test is a learner's story through it,
-// and they share the page's landmarks and helpers at the bottom.
-import { test, expect, type BrowserContext, type ConsoleMessage, type Locator, type Page } from '@playwright/test';
+// and they share the page's landmarks (e2e/support/lab-page.ts) and a few helpers at the bottom.
+import { test, expect, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { COOKIE_NAME, allowConsoleErrors, consoleProblems, findCookie, openLesson, openSandbox, watchConsole } from './support/lab-page.ts';
 
 test.beforeEach(async ({ page }) => {
   await watchConsole(page);
@@ -22,7 +23,7 @@ test.describe('Set-Cookie inspector', () => {
     const sent = await test.step('write user=ada', async () => {
       await lab.write.click();
       await expect(lab.exchange(1)).toBeVisible();
-      await expect(lab.summary, 'the result also shows beside the buttons').toHaveText('#1 POST write → 200: Set-Cookie sent · the inspector has the details');
+      await expect(lab.summary, 'the result also shows beside the buttons').toHaveText('#1 POST write → 200: Set-Cookie sent · store.set · your browser stored it · details in the inspector');
       await expect(lab.setCookie).toHaveCount(1);
       const header = await lab.setCookie.innerText();
       expect(header).toMatch(/^Set-Cookie: /);
@@ -373,7 +374,7 @@ test.describe('Layout on desktop and phone', () => {
       for (const [width, height] of [[1280, 800], [390, 844]] as const) {
         await test.step(`${where} page at ${width}x${height}`, async () => {
           await page.setViewportSize({ width, height });
-          const lab = where === 'sandbox' ? await openSandbox(page) : await openFirstLesson(page);
+          const lab = where === 'sandbox' ? await openSandbox(page) : await openLesson(page);
           await lab.write.click();
           // A lesson keeps the learner's sandbox: the second lesson visit goes on counting.
           await expect(lab.summary).toContainText(/^#\d+ POST write → 200/);
@@ -423,97 +424,12 @@ test.describe('Layout on desktop and phone', () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers and constants
 
-const COOKIE_NAME = 'mycookie';
 /** Set-Cookie's Expires has whole seconds; the browser keeps fractions. */
 const EXPIRY_TOLERANCE_S = 2;
 const SCREENSHOT_DIR = join('test-results', 'screenshots');
 const DOCS_SCREENSHOT = join('docs', 'screenshot.png');
 /** Chromium logs every 4xx fetch as a console error; a test that provokes one allows exactly that. */
 const EXPECTED_400 = (path: string) => new RegExp(`status of 400 \\(Bad Request\\) @ http://[^/]+${escapeRegExp(path)}$`);
-
-const consoleLog = new WeakMap<Page, string[]>();
-const allowed = new WeakMap<Page, RegExp[]>();
-
-/** Records console errors, uncaught exceptions and CSP violations (also reported from the page itself). */
-async function watchConsole(page: Page): Promise<void> {
-  const problems: string[] = [];
-  consoleLog.set(page, problems);
-  page.on('console', (message: ConsoleMessage) => {
-    const text = message.text();
-    if (message.type() === 'error' || /Content[- ]Security[- ]Policy/i.test(text)) {
-      problems.push(`${message.type()}: ${text} @ ${message.location().url}`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) => {
-      console.error(`Content-Security-Policy violation: ${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} in ${event.sourceFile}:${event.lineNumber}`);
-    });
-  });
-}
-
-function allowConsoleErrors(page: Page, ...patterns: RegExp[]): void {
-  allowed.set(page, [...(allowed.get(page) ?? []), ...patterns]);
-}
-
-function consoleProblems(page: Page): string[] {
-  const patterns = allowed.get(page) ?? [];
-  return (consoleLog.get(page) ?? []).filter((line) => !patterns.some((pattern) => pattern.test(line)));
-}
-
-/** Opens /lab (which redirects to a fresh sandbox) and returns the page's landmarks. */
-async function openSandbox(page: Page) {
-  await page.goto('/lab');
-  await expect(page).toHaveURL(/\/sandbox\/[A-Za-z0-9_-]+$/);
-  await expect(page.getByRole('heading', { name: 'Options' })).toBeVisible();
-  return sandboxLandmarks(page, new URL(page.url()).pathname);
-}
-
-/** Opens the course's first lesson, whose sandbox sits beside the lesson text. */
-async function openFirstLesson(page: Page) {
-  await page.goto('/lessons');
-  await page.locator('.lesson-list').getByRole('link').first().click();
-  await expect(page).toHaveURL(/\/lessons\/[a-z0-9-]+$/);
-  await expect(page.getByRole('heading', { name: 'Options' })).toBeVisible();
-  const path = await page.locator('.sandbox').getAttribute('data-sandbox-path');
-  expect(path).toMatch(/^\/sandbox\/[A-Za-z0-9_-]+$/);
-  return sandboxLandmarks(page, path!);
-}
-
-/** The sandbox's panels, on its own page or beside a lesson. */
-function sandboxLandmarks(page: Page, path: string) {
-  const requests = page.getByRole('region', { name: 'Requests from your browser' });
-  const inspectorPanel = page.getByRole('region', { name: 'Inspector: the latest exchange' });
-  const inspector = inspectorPanel.locator('#inspector');
-  return {
-    path,
-    requests,
-    visit: requests.getByRole('button', { name: 'Visit', exact: true }),
-    write: requests.getByRole('button', { name: 'Write', exact: true }),
-    slow: requests.getByRole('button', { name: 'Slow visit', exact: true }),
-    regenerate: requests.getByRole('button', { name: 'Regenerate', exact: true }),
-    keyInput: requests.getByLabel('Key'),
-    valueInput: requests.getByLabel('Value'),
-    delayInput: requests.getByLabel('Delay (ms)'),
-    /** Where a rejected sandbox request's message lands (above the request forms). */
-    requestAlert: requests.getByRole('alert'),
-    /** The one-line account of the latest answer, above the request forms. */
-    summary: requests.locator('.request-summary'),
-    /** Shown while a slow visit runs. */
-    waiting: requests.getByText('Waiting for the answer'),
-    readProbe: page.getByRole('button', { name: 'Read document.cookie' }),
-    probe: page.getByRole('region', { name: 'What can page JavaScript see?' }).getByRole('status'),
-    inspector,
-    exchange: (n: number) => inspector.getByRole('article', { name: `Exchange ${n}` }),
-    setCookie: inspector.locator('pre.set-cookie'),
-    requestCookie: inspector.locator('pre.request-cookie'),
-    sessionView: page.getByRole('region', { name: 'The session in the store' }),
-    history: page.getByRole('region', { name: 'Recent exchanges' }),
-    codeView: page.getByRole('region', { name: 'The same configuration in code' }),
-    /** The .field wrapper holding a form control, its label, hint and error. */
-    fieldOf: (control: Locator) => page.locator('#options-form .field').filter({ has: control }),
-  };
-}
 
 interface ParsedSetCookie {
   name: string;
@@ -532,10 +448,6 @@ function parseSetCookie(header: string): ParsedSetCookie {
     attributes.set(key, i === -1 ? '' : part.slice(i + 1).trim());
   }
   return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attributes };
-}
-
-async function findCookie(context: BrowserContext, name: string) {
-  return (await context.cookies()).find((cookie) => cookie.name === name);
 }
 
 /** Presses Tab (or Shift+Tab) until `target` has focus, as a keyboard user would. */
