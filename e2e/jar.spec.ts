@@ -27,6 +27,18 @@ for (const screen of SCREENS) {
       await expect(lab.jar.locator('.jar-cookie')).toContainText(`${COOKIE_NAME}=${held!.value}`);
       await expect(lab.jar.locator('.jar-words')).toContainText(`Your browser stored the cookie exchange #1 set, and now sends ${COOKIE_NAME}=${held!.value}`);
       await expect(lab.summary).toContainText('your browser stored it');
+
+      await test.step('renaming the cookie afterwards leaves the result line of that write as it was', async () => {
+        const jarAgain = page.waitForResponse((r) => r.url().endsWith(`${lab.path}/jar`));
+        await lab.nameInput.fill('renamed_sid');
+        await lab.nameInput.press('Tab');
+        await expect(lab.codeView).toContainText('name: "renamed_sid"');
+        await jarAgain;
+        // The jar's answer has been swapped in (it looks for the new name now)…
+        await expect(lab.jar.locator('.jar-words')).toContainText('renamed_sid');
+        // …and it left the line about exchange #1 alone.
+        await expect(lab.summary).toContainText('#1 POST write → 200: Set-Cookie sent · store.set · your browser stored it');
+      });
     });
 
     test('learner sets cookie.domain to example.com and the jar says the browser refused it, as Chromium did', async ({ page, context }) => {
