@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLessons } from '../server/lessons/loader.ts';
 import { closestExchange, evaluate, type Check, type Observation } from '../server/lessons/checks.ts';
-import { LessonRun, replayLesson, replayWrongWays, startReplayLab, type ReplayLab } from '../server/lessons/replay.ts';
+import { LessonRun, replayLesson, startReplayLab, type ReplayLab } from '../server/lessons/replay.ts';
+import { replayWrongWays } from '../server/lessons/replay-wrong-ways.ts';
 import type { Lesson } from '../server/lessons/schema.ts';
 
 const lessons = loadLessons('lessons');

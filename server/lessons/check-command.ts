@@ -5,7 +5,8 @@
 import { relative, resolve } from 'node:path';
 import { loadLessons } from './loader.ts';
 import { LessonError, type Lesson } from './schema.ts';
-import { replayLesson, replayWrongWays, startReplayLab, type LessonOutcome, type Verdict, type WrongWayOutcome } from './replay.ts';
+import { replayLesson, startReplayLab, type LessonOutcome, type Verdict } from './replay.ts';
+import { replayWrongWays, type WrongWayOutcome } from './replay-wrong-ways.ts';
 
 const LABELS: Record<Verdict, string> = { solved: 'solved ', 'needs-browser': 'browser', failed: 'FAILED ', 'not-run': 'not run' };
 const WRONG_LABELS: Record<WrongWayOutcome['verdict'], string> = { open: 'open   ', 'needs-browser': 'browser', failed: 'FAILED ' };

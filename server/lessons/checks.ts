@@ -1,10 +1,13 @@
 // The task-check vocabulary: declarative conditions over what really happened in a learner's
 // sandbox (its recorded exchanges, its options, and what document.cookie showed the page).
+// Long because it is the whole vocabulary in one place: every condition, and for each the words
+// for what was seen instead (the conditions that look back in time are in check-history.ts).
 // Each check reports what it expected and what it observed, in plain words. Every list of names
 // in the vocabulary is defined here once; the types and the lesson validator derive from it.
 import type { Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import type { CookieAnatomy } from '../exchange/cookie-anatomy.ts';
+import { cookieExpiry, lastSetCookieBefore, refusalOf, restartBetween } from './check-history.ts';
 
 export const CHECK_KINDS = ['exchange', 'probe', 'options', 'race', 'all'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -218,11 +221,11 @@ function conditionResults(where: ExchangeConditions, ex: Exchange, seen: Observa
   }
   if (where.lastSetCookie) check(lastSetCookieMismatch(where.lastSetCookie, ex, seen));
   if (where.cookieExpired !== undefined) {
-    const expiry = cookieExpiry(ex, seen);
+    const expiry = cookieExpiry(ex, seen.exchanges);
     check(expiry.expired === where.cookieExpired ? '' : expiry.expired ? `its cookie had expired (${expiry.words})` : expiry.words);
   }
   if (where.afterRestart !== undefined) {
-    const restart = restartBetween(ex, seen);
+    const restart = restartBetween(ex, seen.exchanges, seen.restarts ?? []);
     check(restart.restarted === where.afterRestart ? '' : restart.restarted ? `the server had restarted since (${restart.words})` : restart.words);
   }
   return results;
@@ -238,68 +241,11 @@ function attributeMismatch(cookie: Exchange['setCookieParsed'][number] | undefin
   return '';
 }
 
-/** The browser note predicting that the browser refuses the exchange's cookie, if any. */
-function refusalOf(ex: Exchange): string | undefined {
-  return ex.browserNotes.find((note) => note.startsWith('The browser rejects'))?.replace(/\.$/, '');
-}
-
-/** The exchanges recorded before `ex` that had finished when it started, newest first. */
-function earlier(ex: Exchange, seen: Observation): Exchange[] {
-  const started = Date.parse(ex.startedAt);
-  const at = seen.exchanges.indexOf(ex);
-  return (at === -1 ? [...seen.exchanges] : seen.exchanges.slice(0, at)).filter((e) => e !== ex && Date.parse(e.finishedAt) <= started).reverse();
-}
-
-/** The newest exchange before `ex` whose response set a cookie under `ex`'s cookie name, with that Set-Cookie. */
-function lastSetCookieBefore(ex: Exchange, seen: Observation): { exchange: Exchange; cookie: Exchange['setCookieParsed'][number] } | null {
-  for (const exchange of earlier(ex, seen)) {
-    const cookie = exchange.setCookieParsed.find((c) => c.name === ex.options.name);
-    if (cookie) return { exchange, cookie };
-  }
-  return null;
-}
-
 function lastSetCookieMismatch(where: ExchangeConditions, ex: Exchange, seen: Observation): string {
-  const last = lastSetCookieBefore(ex, seen);
+  const last = lastSetCookieBefore(ex, seen.exchanges);
   if (!last) return `no response before it had set a "${ex.options.name}" cookie`;
   const mismatch = exchangeMismatch(where, last.exchange, seen);
   return mismatch && `the last Set-Cookie for "${ex.options.name}" before it came from exchange #${last.exchange.number} (${last.exchange.action}), where ${mismatch}`;
-}
-
-/** Whether the request lacked its cookie because the last one set had expired, and why not in words. */
-function cookieExpiry(ex: Exchange, seen: Observation): { expired: boolean; words: string } {
-  const name = ex.options.name;
-  if (ex.requestCookieAnatomy) return { expired: false, words: `the request carried a "${name}" cookie, so none had expired` };
-  const last = lastSetCookieBefore(ex, seen);
-  if (!last) return { expired: false, words: `no response before it had set a "${name}" cookie that could expire` };
-  const { exchange, cookie } = last;
-  const set = `the last "${name}" cookie set before it (exchange #${exchange.number}, ${exchange.action})`;
-  if (cookie.expires === null) return { expired: false, words: `${set} had no Expires: a browser-session cookie, which no clock expires` };
-  const refused = refusalOf(exchange);
-  if (refused) return { expired: false, words: `${set} was refused by the browser, not kept until it expired: ${refused}` };
-  const expires = Date.parse(cookie.expires);
-  if (!(expires > Date.parse(exchange.finishedAt))) return { expired: false, words: `${set} had an Expires already past when it was sent: the browser deleted it at once, nothing expired while you waited` };
-  if (expires > Date.parse(ex.startedAt)) return { expired: false, words: `${set} expires at ${cookie.expires}, after this request started` };
-  return { expired: true, words: `${set} expired at ${cookie.expires}` };
-}
-
-/** Whether the server restarted between the last save of the request's session and the request, and why not in words. */
-function restartBetween(ex: Exchange, seen: Observation): { restarted: boolean; words: string } {
-  const sid = ex.requestCookieAnatomy?.verdict === 'valid' ? ex.requestCookieAnatomy.sessionId : null;
-  if (!sid) return { restarted: false, words: "the request carried no valid cookie naming a session, so no restart could have lost or kept one" };
-  const before = earlier(ex, seen);
-  const saved = before.find((e) => e.storeCalls.some((call) => call.op === 'set' && call.sid === sid && call.ok === true));
-  if (!saved) return { restarted: false, words: 'no request before it saved the session its cookie names' };
-  const from = Date.parse(saved.finishedAt);
-  const restart = (seen.restarts ?? []).find((at) => at >= from && at <= Date.parse(ex.startedAt));
-  if (restart === undefined) return { restarted: false, words: `the server did not restart between exchange #${saved.number} (${saved.action}), which saved the session, and this request` };
-  // After the save (log order is the order exchanges finished), before the restart.
-  const destroyed = before
-    .slice(0, before.indexOf(saved))
-    .reverse()
-    .find((e) => Date.parse(e.startedAt) <= restart && e.storeCalls.some((call) => call.op === 'destroy' && call.sid === sid));
-  if (destroyed) return { restarted: false, words: `exchange #${destroyed.number} (${destroyed.action}) destroyed the session before the server restarted` };
-  return { restarted: true, words: `the server restarted after exchange #${saved.number} (${saved.action}) saved the session` };
 }
 
 export function optionsMismatch(where: OptionsConditions, options: SandboxOptions): string {
@@ -377,8 +323,10 @@ function evaluateRace(check: Extract<Check, { kind: 'race' }>, seen: Observation
       (w) =>
         w.action === 'write' &&
         w.sessionId === slow.sessionId &&
-        w.startedAt > slow.startedAt &&
-        w.finishedAt < slow.finishedAt &&
+        // Started after the slow visit (the same millisecond counts: the copy check below rules out
+        // a write the slow visit loaded), finished before it (the log is in the order they finished).
+        Date.parse(w.startedAt) >= Date.parse(slow.startedAt) &&
+        exchanges.indexOf(w) < exchanges.indexOf(slow) &&
         w.error === null &&
         w.storeCalls.some((call) => call.op === 'set' && call.ok === true) &&
         changes(w, w.sessionBefore) &&

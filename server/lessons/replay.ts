@@ -14,7 +14,7 @@ import type { SandboxRegistry } from '../sandbox/registry.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { formValues } from '../sandbox/form.ts';
 import { evaluate, readsProbe, type Check, type Observation } from './checks.ts';
-import { flatSteps, formField, OPTION_CONTROLS, OPTION_FIELDS, optionFormValue, type Lesson, type OptionStep, type RequestStep, type Step, type Task, type WrongWay } from './schema.ts';
+import { flatSteps, formField, OPTION_CONTROLS, OPTION_FIELDS, optionFormValue, type Lesson, type OptionStep, type RequestStep, type Step, type Task } from './schema.ts';
 import { ReplayBrowser } from './replay-browser.ts';
 
 export type Verdict = 'solved' | 'needs-browser' | 'failed' | 'not-run';
@@ -39,14 +39,7 @@ export interface LessonOutcome {
  */
 export type ProbeMode = 'skip' | 'jar';
 
-/** A wrong way, tried after the earlier tasks' solutions: 'open' when its task stayed open and the solution still solved it afterwards. */
-export interface WrongWayOutcome {
-  task: Task;
-  wrongWay: WrongWay;
-  verdict: 'open' | 'needs-browser' | 'failed';
-  /** What the task said to the learner after the wrong way, or why the outcome failed. */
-  detail: string;
-}
+
 
 /** The app on 127.0.0.1, a port of its own, over a SQLite file of its own (removed by stop). */
 export interface ReplayLab {
@@ -138,44 +131,6 @@ export async function replayLesson(lab: ReplayLab, lesson: Lesson, probe: ProbeM
     tasks.push(outcome);
   }
   return { lesson, tasks };
-}
-
-/**
- * Every wrong way of the lesson's tasks, each on a browser (a learner) and a sandbox of its own,
- * all at once: the earlier tasks' solutions, then the wrong way, which must leave its task open;
- * then the task's own solution, which must still solve it.
- */
-export async function replayWrongWays(lab: ReplayLab, lesson: Lesson, probe: ProbeMode = 'skip'): Promise<WrongWayOutcome[]> {
-  const tries = lesson.tasks.flatMap((task, index) => task.wrongWays.map((wrongWay) => ({ task, index, wrongWay })));
-  return Promise.all(
-    tries.map(async ({ task, index, wrongWay }): Promise<WrongWayOutcome> => {
-      const failed = (detail: string): WrongWayOutcome => ({ task, wrongWay, verdict: 'failed', detail });
-      try {
-        const run = new LessonRun(lab, lesson, probe);
-        for (const earlier of lesson.tasks.slice(0, index)) {
-          const outcome = await run.task(earlier);
-          if (outcome.verdict === 'failed') return failed(`the earlier task "${earlier.id}" was not solved: ${outcome.detail}`);
-        }
-        await run.steps(wrongWay.steps, 'wrong way');
-        if ((await run.solvedTasks()).has(task.id)) return failed('the wrong way solved the task: its check does not demand what the task teaches');
-        const seen = await run.observation();
-        let said = evaluate(task.check, seen).detail;
-        // Without the probe, the task is surely open only when the rest of its check fails.
-        let verdict: WrongWayOutcome['verdict'] = 'open';
-        if (probe === 'skip' && readsProbe(task.check)) {
-          const rest = withoutProbe(task.check);
-          const result = rest ? evaluate(rest, seen) : { passed: true, detail: '' };
-          if (result.passed) verdict = 'needs-browser';
-          else said = result.detail;
-        }
-        const after = await run.task(task);
-        if (after.verdict === 'failed') return failed(`after the wrong way, the task's solution no longer solves it: ${after.detail}`);
-        return { task, wrongWay, verdict, detail: said };
-      } catch (err) {
-        return failed(err instanceof Error ? err.message : String(err));
-      }
-    }),
-  );
 }
 
 /** One learner working through a lesson: its page, its sandbox, and its request forms' fields. */
@@ -313,7 +268,7 @@ export class LessonRun {
 const CHECKBOXES = new Set(OPTION_FIELDS.filter((option) => OPTION_CONTROLS[option] === 'checkbox').map(formField));
 
 /** The check without its probe parts (null when nothing else is left); a probe read after an exchange keeps that exchange's conditions. */
-function withoutProbe(check: Check): Check | null {
+export function withoutProbe(check: Check): Check | null {
   if (check.kind === 'probe') return check.after ? { kind: 'exchange', which: 'any', where: check.after, description: check.description } : null;
   if (check.kind !== 'all') return check;
   const checks = check.checks.map(withoutProbe).filter((part): part is Check => part !== null);
