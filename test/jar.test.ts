@@ -33,6 +33,29 @@ async function jar(id: string, cookie: string | null, documentCookie?: string): 
 const pairOf = (exchange: Exchange) => exchange.setCookie[0]!.split(';')[0]!;
 
 describe('GET /sandbox/:id/jar', () => {
+  it('after a rename, the verdict still reads the cookie by the name the latest exchange used', async () => {
+    const id = await createSandbox({ name: 'before.sid' });
+    const first = await write(id, null);
+    const put = await fetch(`${lab.baseUrl}/api/sandboxes/${id}/options`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'after.sid' }) });
+    assert.equal(put.status, 200);
+    const seen = await jar(id, pairOf(first));
+    assert.equal(seen.verdict, 'stored');
+    assert.match(seen.words, /sends before\.sid=/);
+  });
+
+  it('after Clear my cookie: "deleted" when the browser dropped it, "unchanged" when it still sends one', async () => {
+    const id = await createSandbox({ name: 'jar.sid' });
+    const first = await write(id, null);
+    const cleared = await fetch(`${lab.baseUrl}/sandbox/${id}/clear-cookies`, { method: 'POST', headers: { accept: 'application/json' } });
+    assert.equal(cleared.status, 200);
+    assert.equal((await jar(id, null)).verdict, 'deleted');
+    const kept = await jar(id, pairOf(first));
+    assert.equal(kept.verdict, 'unchanged');
+    assert.match(kept.words, /still sends 1 cookie\(s\) named jar\.sid/);
+    await write(id, null);
+    assert.equal((await jar(id, null)).verdict, 'refused', 'a new exchange is judged on its own again');
+  });
+
   it('before any exchange: says so, and shows what the browser sends', async () => {
     const id = await createSandbox({ name: 'jar.sid' });
     const seen = await jar(id, null);

@@ -23,12 +23,20 @@ export interface JarObservation {
   documentCookie: string | null;
 }
 
-/** The verdict on `latest` from the cookies the browser sends now. */
-export function observeJar(latest: Exchange | null, name: string, cookieHeader: string | null, documentCookie: string | null): JarObservation {
+/**
+ * The verdict on `latest` from the cookies the browser sends now. `clearedAfter` is the number of
+ * the exchange after which the learner pressed "Clear my cookie" (null if they did not since).
+ */
+export function observeJar(latest: Exchange | null, name: string, cookieHeader: string | null, documentCookie: string | null, clearedAfter: number | null = null): JarObservation {
   const sent = valuesNamed(cookieHeader, name);
   const base = { exchangeNumber: latest?.number ?? null, cookieHeader, sent, documentCookie, disagreement: null };
   const now = sent.length === 0 ? `sends no ${name} cookie` : sent.length === 1 ? `sends ${name}=${sent[0]}` : `sends ${sent.length} cookies named ${name}`;
   if (!latest) return { ...base, verdict: 'no-exchange', words: `No exchange yet: your browser ${now}.` };
+  if (clearedAfter === latest.number) {
+    return sent.length
+      ? { ...base, verdict: 'unchanged', words: `You cleared the sandbox's cookies after exchange #${latest.number}, but your browser still sends ${sent.length} cookie(s) named ${name}.` }
+      : { ...base, verdict: 'deleted', words: `You cleared the sandbox's cookies after exchange #${latest.number}: your browser deleted them and now sends no ${name} cookie.` };
+  }
   const setCookie = latest.setCookie.map((header) => parseSetCookie(header, latest.options.secret)).filter((cookie) => cookie.name === name).at(-1);
   const before = valuesNamed(latest.requestCookie, name)[0] ?? null;
   const sameName =

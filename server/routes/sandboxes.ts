@@ -96,18 +96,9 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     const sandbox = res.locals.sandbox;
     const documentCookie = readDocumentCookie(req.get('X-Document-Cookie'));
     if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now() };
-    let observation = observeJar(sandbox.history.latest, sandbox.options.name, req.headers.cookie ?? null, documentCookie);
-    if (observation.exchangeNumber !== null && clearedAfter.get(sandbox) === observation.exchangeNumber) {
-      const still = observation.sent.length > 0;
-      observation = {
-        ...observation,
-        verdict: still ? 'unchanged' : 'deleted',
-        disagreement: null,
-        words: still
-          ? `You cleared the sandbox's cookies after exchange #${observation.exchangeNumber}, but your browser still sends ${observation.sent.length} cookie(s) named ${sandbox.options.name}.`
-          : `You cleared the sandbox's cookies after exchange #${observation.exchangeNumber}: your browser deleted them and now sends no ${sandbox.options.name} cookie.`,
-      };
-    }
+    // The verdict is about the latest exchange, so it reads the cookie by the name that exchange used.
+    const name = sandbox.history.latest?.options.name ?? sandbox.options.name;
+    const observation = observeJar(sandbox.history.latest, name, req.headers.cookie ?? null, documentCookie, clearedAfter.get(sandbox) ?? null);
     res.setHeader('Cache-Control', 'no-store');
     if (negotiate(req, res) === 'json') res.json(observation);
     else res.send(render('partials/jar', { observation, sandbox }));
