@@ -34,8 +34,8 @@ for (const screen of SCREENS) {
         await lab.nameInput.press('Tab');
         await expect(lab.codeView).toContainText('name: "renamed_sid"');
         await jarAgain;
-        // The jar's answer has been swapped in (it looks for the new name now)…
-        await expect(lab.jar.locator('.jar-words')).toContainText('renamed_sid');
+        // The jar's answer has been swapped in: still about exchange #1, so about the cookie it set…
+        await expect(lab.jar.locator('.jar-words')).toContainText(`Your browser stored the cookie exchange #1 set, and now sends ${COOKIE_NAME}=${held!.value}`);
         // …and it left the line about exchange #1 alone.
         await expect(lab.summary).toContainText('#1 POST write → 200: Set-Cookie sent · store.set · your browser stored it');
       });
