@@ -38,7 +38,7 @@ export class ExchangeLog {
     return this.kept.at(-1) ?? null;
   }
 
-  /** The number the next exchange gets (taken when its recording starts, so overlaps keep their order). */
+  /** The number the next exchange gets: taken as it is recorded, so numbers follow the order exchanges finished. */
   takeNumber(): number {
     return this.next++;
   }
