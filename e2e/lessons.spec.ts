@@ -6,6 +6,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { loadLessons } from '../server/lessons/loader.ts';
 import type { RequestStep, Step } from '../server/lessons/schema.ts';
+import { REQUEST_BUTTONS } from '../server/lessons/solution-steps.ts';
 
 const lessons = loadLessons('lessons');
 
@@ -127,7 +128,7 @@ async function perform(page: Page, step: Step): Promise<void> {
     const forms = page.locator('.requests-panel');
     await fillRequestFields(page, step);
     const answered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/${step.request}`));
-    await forms.getByRole('button', { name: BUTTONS[step.request], exact: true }).click();
+    await forms.getByRole('button', { name: REQUEST_BUTTONS[step.request], exact: true }).click();
     await answered;
     return;
   }
@@ -150,7 +151,7 @@ async function perform(page: Page, step: Step): Promise<void> {
   for (const other of rest) if ('request' in other) await fillRequestFields(page, other);
   const firstAnswered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/${first.request}`));
   const sent = page.waitForRequest((r) => new URL(r.url()).pathname.endsWith(`/${first.request}`));
-  await page.locator('.requests-panel').getByRole('button', { name: BUTTONS[first.request], exact: true }).click();
+  await page.locator('.requests-panel').getByRole('button', { name: REQUEST_BUTTONS[first.request], exact: true }).click();
   await sent;
   for (const other of rest) await perform(page, 'request' in other ? { request: other.request } : other);
   await firstAnswered;
@@ -164,15 +165,6 @@ async function fillRequestFields(page: Page, step: RequestStep): Promise<void> {
   if (step.ms !== undefined) await forms.getByLabel('Delay (ms)').fill(String(step.ms));
 }
 
-const BUTTONS: Record<string, string> = {
-  visit: 'Visit',
-  write: 'Write',
-  slow: 'Slow visit',
-  regenerate: 'Regenerate',
-  destroy: 'Destroy',
-  unset: 'Unset',
-  restart: 'Restart the server',
-};
 
 /**
  * Nothing in the lesson column (task cards, code, the "why" notes) is wider than the column, so none

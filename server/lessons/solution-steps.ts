@@ -1,8 +1,9 @@
 // A task's solution steps in words, for "Show the solution": what to set and what to press, in the
 // names the sandbox page gives its controls.
-import type { Step } from './schema.ts';
+import type { Step, StepRequest } from './schema.ts';
 
-const BUTTONS: Record<string, string> = {
+/** The label of the button each solution request presses (the replays in Chromium press these too). */
+export const REQUEST_BUTTONS: Record<StepRequest, string> = {
   visit: 'Visit',
   write: 'Write',
   slow: 'Slow visit',
@@ -19,7 +20,7 @@ export function describeStep(step: Step): string {
     return `Set ${step.option} to ${JSON.stringify(step.value)}.`;
   }
   if ('request' in step) {
-    const button = BUTTONS[step.request] ?? step.request;
+    const button = REQUEST_BUTTONS[step.request];
     if (step.request === 'write') return `Press ${button} with key ${JSON.stringify(step.key ?? 'user')} and value ${JSON.stringify(step.value ?? 'ada')}.`;
     if (step.request === 'slow' && step.ms !== undefined) return `Press ${button} with a delay of ${step.ms} ms.`;
     return `Press ${button}.`;
