@@ -48,7 +48,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const sandboxes = sandboxPages(registry, render);
   const api = sandboxApi(registry);
   const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
-  const progressPages = progressHandlers(lessonList, progress, registry, render);
+  const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {

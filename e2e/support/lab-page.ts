@@ -89,7 +89,7 @@ export function sandboxLandmarks(page: Page, path: string) {
 
 /** The jar's verdict, once it is about exchange `n` (its words name the exchange). */
 export async function jarVerdictFor(lab: Lab, n: number): Promise<string> {
-  await expect(lab.jar).toContainText(`#${n}`);
+  await expect(lab.jar).toContainText(new RegExp(`#${n}\\b`));
   return (await lab.jar.getAttribute('data-verdict'))!;
 }
 

@@ -76,7 +76,7 @@ const migrations: string[] = [
   `CREATE TABLE sandbox_predictions (
      sandbox_id TEXT PRIMARY KEY,
      made INTEGER NOT NULL,
-     right INTEGER NOT NULL
+     correct INTEGER NOT NULL
    ) WITHOUT ROWID;`,
 ];
 

@@ -119,3 +119,20 @@ function safeDecode(value: string): string {
     return value;
   }
 }
+
+/** The names of the cookies in a Cookie header, each once. */
+export function cookieNames(header: string | undefined): string[] {
+  if (!header) return [];
+  return [...new Set(header.split(';').map((pair) => pair.split('=')[0]!.trim()).filter(Boolean))];
+}
+
+/**
+ * The header with the value of every cookie called `name` replaced by a marker: the lab's own
+ * session cookie is HttpOnly and names a learner's progress, so no page or API shows its value.
+ */
+export function hideValueOf(header: string, name: string): string {
+  return header
+    .split(';')
+    .map((pair) => (pair.slice(0, pair.indexOf('=')).trim() === name ? `${pair.slice(0, pair.indexOf('=') + 1)}(hidden: the lab's own session)` : pair))
+    .join(';');
+}

@@ -5,7 +5,7 @@ import { parseSetCookie, rawValuesNamed, type ParsedSetCookie } from './cookie-a
 import { browserNotes } from './browser-notes.ts';
 import type { Exchange } from '../sandbox/model.ts';
 
-export type JarVerdict = 'stored' | 'kept' | 'replaced' | 'refused' | 'deleted' | 'unchanged' | 'no-exchange';
+export type JarVerdict = 'stored' | 'kept' | 'replaced' | 'refused' | 'deleted' | 'expired' | 'unchanged' | 'no-exchange';
 
 export interface JarObservation {
   /** The exchange the verdict is about (the sandbox's latest), or null before the first. */
@@ -45,12 +45,19 @@ export function observeJar(latest: Exchange | null, name: string, cookieHeader: 
     return { ...base, verdict: 'unchanged', words: `Exchange #${latest.number} sent no Set-Cookie for ${name}, so your browser kept what it had: it ${now}.${sameName}` };
   }
   const predicted = browserNotes(setCookie, latest.host, latest.connectionSecure).filter((note) => note.startsWith('The browser rejects'));
-  if (isDeletion(setCookie)) {
+  if (isDeletion(setCookie, Date.parse(latest.finishedAt))) {
     const gone = !sent.includes(setCookie.value);
     return {
       ...base,
       verdict: gone ? 'deleted' : 'refused',
       words: gone ? `Exchange #${latest.number}'s Set-Cookie had an Expires in the past: your browser deleted the cookie and now ${now}.${sameName}` : `Your browser kept a cookie whose Expires is past: it ${now}.${sameName}`,
+    };
+  }
+  if (!sent.includes(setCookie.value) && setCookie.expires !== null && Date.parse(setCookie.expires) <= Date.now()) {
+    return {
+      ...base,
+      verdict: 'expired',
+      words: `The cookie exchange #${latest.number} set has expired since (Expires ${setCookie.expires}): your browser dropped it and now ${now}.${sameName}`,
     };
   }
   if (sent.includes(setCookie.value)) {
@@ -75,10 +82,11 @@ export function observeJar(latest: Exchange | null, name: string, cookieHeader: 
   };
 }
 
-function isDeletion(cookie: ParsedSetCookie): boolean {
+/** A Set-Cookie that asked the browser to delete the cookie: already expired when it was sent. */
+function isDeletion(cookie: ParsedSetCookie, sentAt: number): boolean {
   const maxAge = cookie.attributes.find((a) => a.name.toLowerCase() === 'max-age')?.value;
   if (maxAge !== undefined && maxAge !== null && Number(maxAge) <= 0) return true;
-  return cookie.expires !== null && Date.parse(cookie.expires) <= Date.now();
+  return cookie.expires !== null && Date.parse(cookie.expires) <= sentAt;
 }
 
 function valuesNamed(header: string | null, name: string): string[] {

@@ -6,7 +6,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { TLSSocket } from 'node:tls';
 import onHeaders from 'on-headers';
-import { parseSetCookie, readRequestCookie, type RequestCookieReading } from './cookie-anatomy.ts';
+import { cookieNames, hideValueOf, parseSetCookie, readRequestCookie, type RequestCookieReading } from './cookie-anatomy.ts';
+import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { explainSetCookie, explainStore } from './explanations.ts';
 import type { CookieDecision, Exchange, Prediction, PredictionOutcome, SandboxAction, StoreCall } from '../sandbox/model.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
@@ -173,18 +174,20 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   // The lab's own view of the scheme (its trust proxy setting), not the sandbox's proxy option.
   const connectionSecure = Boolean((req.socket as TLSSocket).encrypted) || req.secure;
   const previous = sandbox.history.latest;
+  // An HTTP/1.0 request may name no host; cookies are then scoped to none.
+  const host = req.hostname ?? '';
   return {
     number: sandbox.history.takeNumber(),
     startedAt: state.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     action,
     method: req.method,
-    host: req.hostname,
+    host,
     connectionSecure,
     path: req.originalUrl,
     status: res.statusCode,
     input: res.locals.write ?? (res.locals.slowMs === undefined ? null : { ms: res.locals.slowMs }),
-    requestCookie: req.headers.cookie ?? null,
+    requestCookie: req.headers.cookie === undefined ? null : hideValueOf(req.headers.cookie, SITE_COOKIE_NAME),
     requestCookieAnatomy: reading.anatomy,
     sameNameCookies: reading.sameNameCount,
     otherRequestCookies: cookieNames(req.headers.cookie).filter((name) => name !== options.name),
@@ -197,7 +200,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     decision,
     why: explainSetCookie(explainInput, sent).why,
     whyStore: explainStore(explainInput, log.calls),
-    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, req.hostname, connectionSecure)),
+    browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, host, connectionSecure)),
     error,
     options,
     prediction: res.locals.prediction ? judge(res.locals.prediction, sent, log.calls) : null,
@@ -233,8 +236,10 @@ function decisionInputs(req: Request, state: ExchangeState): CookieDecision {
 
 /** The learner's prediction beside what the response and the store calls show happened. */
 function judge(prediction: Prediction, cookieSent: boolean, calls: readonly StoreCall[]): PredictionOutcome {
-  const wrote = calls.find((call) => call.op === 'set' || call.op === 'touch' || call.op === 'destroy');
-  const observed = { cookie: cookieSent ? ('sent' as const) : ('not-sent' as const), store: wrote ? wrote.op : ('nothing' as const) } as PredictionOutcome['observed'];
+  // Regenerate writes twice (destroy, then set): a prediction of either one is right.
+  const wrote = calls.map((call) => call.op).filter((op) => op !== 'get');
+  const observedStore = prediction.store !== null && prediction.store !== 'nothing' && wrote.includes(prediction.store) ? prediction.store : (wrote[0] ?? 'nothing');
+  const observed = { cookie: cookieSent ? ('sent' as const) : ('not-sent' as const), store: observedStore } as PredictionOutcome['observed'];
   return {
     ...prediction,
     observed,
@@ -260,10 +265,6 @@ export function isSecure(req: Request, proxy: boolean | null): boolean {
   return first.trim().toLowerCase() === 'https';
 }
 
-function cookieNames(header: string | undefined): string[] {
-  if (!header) return [];
-  return [...new Set(header.split(';').map((pair) => pair.split('=')[0]!.trim()).filter(Boolean))];
-}
 
 function headerList(value: string | number | string[] | undefined): string[] {
   if (value === undefined) return [];

@@ -1,6 +1,7 @@
 // Every error becomes a clear answer in the form the client asked for (JSON, an htmx fragment or a
 // page), never a stack trace; an error after the headers went out is only logged.
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { negotiate } from './negotiation.ts';
 import { HttpError } from './http-error.ts';
 import { OptionsError } from '../sandbox/options.ts';
 import type { Render } from './views.ts';
@@ -21,9 +22,10 @@ export function errorHandler(render: Render): ErrorRequestHandler {
     const { status, field, message } = describe(err);
     if (status >= 500) console.error(`${req.method} ${req.originalUrl} failed:`, err);
     res.status(status).setHeader('Cache-Control', 'no-store');
-    if (wantsJson(req)) {
+    const format = negotiate(req, res);
+    if (format === 'json') {
       res.json({ error: { ...(field ? { field } : {}), message } });
-    } else if (req.get('HX-Request') === 'true') {
+    } else if (format === 'fragment') {
       res.type('html').send(render('partials/error-fragment', { status, message, field }));
     } else {
       res.type('html').send(render('error', { status, message }));
@@ -42,9 +44,4 @@ function describe(err: unknown): { status: number; field?: string; message: stri
     return { status: e.status, message };
   }
   return { status: 500, message: 'something went wrong on our side; it has been logged' };
-}
-
-function wantsJson(req: Request): boolean {
-  if (req.path.startsWith('/api/')) return true;
-  return req.get('HX-Request') !== 'true' && req.accepts(['html', 'json']) === 'json';
 }

@@ -1,7 +1,7 @@
 // Per-learner limits, all counted by express-rate-limit. Sandbox traffic is counted per sandbox, not
 // per address, so a whole class behind one school address is never blocked by its neighbours; only
 // creation and id guessing are counted per address, with room for a large class.
-import { MemoryStore, rateLimit, type Options } from 'express-rate-limit';
+import { MemoryStore, ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import type { Request, Response } from 'express';
 import { HttpError } from './http-error.ts';
 
@@ -57,7 +57,8 @@ export class MissCounter {
 
   /** Records a miss from this address; throws a 429 once the address is past the limit. */
   async miss(req: Request, res: Response): Promise<void> {
-    const { totalHits, resetTime } = await this.store.increment(req.ip ?? 'unknown');
+    // IPv6 addresses are counted by their /64, as express-rate-limit does: one client holds many.
+    const { totalHits, resetTime } = await this.store.increment(req.ip ? ipKeyGenerator(req.ip) : 'unknown');
     if (totalHits <= this.limit) return;
     const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
     res.setHeader('Retry-After', String(seconds));

@@ -15,15 +15,15 @@ export class PredictionStore {
   async count(sandboxId: string, outcome: PredictionOutcome): Promise<void> {
     const right = outcome.cookieRight !== false && outcome.storeRight !== false ? 1 : 0;
     await this.db.run(
-      `INSERT INTO sandbox_predictions (sandbox_id, made, right) VALUES (?, 1, ?)
-       ON CONFLICT (sandbox_id) DO UPDATE SET made = made + 1, right = right + excluded.right`,
+      `INSERT INTO sandbox_predictions (sandbox_id, made, correct) VALUES (?, 1, ?)
+       ON CONFLICT (sandbox_id) DO UPDATE SET made = made + 1, correct = correct + excluded.correct`,
       [sandboxId, right],
     );
   }
 
   async forSandbox(sandboxId: string): Promise<PredictionCount> {
-    const row = await this.db.get<{ made: number; right: number }>('SELECT made, right FROM sandbox_predictions WHERE sandbox_id = ?', [sandboxId]);
-    return { made: row?.made ?? 0, right: row?.right ?? 0 };
+    const row = await this.db.get<{ made: number; correct: number }>('SELECT made, correct FROM sandbox_predictions WHERE sandbox_id = ?', [sandboxId]);
+    return { made: row?.made ?? 0, right: row?.correct ?? 0 };
   }
 
   /** A lesson reset starts the count again. */

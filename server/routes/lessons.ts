@@ -1,6 +1,6 @@
 // Lesson pages: the course list, a lesson with its sandbox, its tasks checked against what really
 // happened, and hints.
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http/http-error.ts';
 import type { Lesson, Task } from '../lessons/schema.ts';
 import { evaluate } from '../lessons/checks.ts';
@@ -53,7 +53,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     res.send(
       render('lesson', {
         ...tasksLocals(lesson, tasks, await predictions.forSandbox(sandbox.id)),
-        resetNote: typeof req.query.reset === 'string' ? req.query.reset.slice(0, 2000) : null,
+        resetNote: takeResetNote(req, lesson),
         previous: lessons[index - 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
       }),
@@ -136,12 +136,23 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     if (!learner) throw new HttpError(409, 'open the lesson page first: it starts your progress');
     const saved = await progress.forLesson(learner, lesson.slug);
     const sandbox = saved.sandboxId ? await registry.find(saved.sandboxId) : null;
-    const clearing = sandbox ? await putSandboxBack(registry, sandbox, lesson, req.hostname) : { headers: [], cleared: [] };
+    const clearing = sandbox ? await putSandboxBack(registry, sandbox, lesson, req.hostname ?? '') : { headers: [], cleared: [] };
     if (sandbox) await predictions.forget(sandbox.id);
     await progress.resetLesson(learner, lesson.slug);
     if (clearing.headers.length) res.append('Set-Cookie', clearing.headers);
-    res.redirect(303, `/lessons/${lesson.slug}?${new URLSearchParams({ reset: clearing.cleared.join('; ') || 'nothing' })}`);
+    // Shown once by the page this redirects to (kept in the site session, not in the URL, so no link
+    // can make the lab say it cleared something).
+    req.session.resetNote = { lesson: lesson.slug, cleared: clearing.cleared };
+    res.redirect(303, `/lessons/${lesson.slug}`);
   };
 
   return { load, list, page, tasks, hint, reset };
+}
+
+/** The note a lesson reset left for this lesson's page, once (it is removed as it is read). */
+function takeResetNote(req: Request, lesson: Lesson): string | null {
+  const note = req.session.resetNote;
+  if (!note || note.lesson !== lesson.slug) return null;
+  delete req.session.resetNote;
+  return note.cleared.join('; ') || 'nothing';
 }

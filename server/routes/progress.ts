@@ -6,8 +6,9 @@ import type { Render } from '../http/views.ts';
 import { learnerId } from '../stores/site-session.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
+import type { PredictionStore } from '../lessons/predictions.ts';
 
-export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, registry: SandboxRegistry, render: Render) {
+export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, registry: SandboxRegistry, predictions: PredictionStore, render: Render) {
   const show: RequestHandler = async (req, res) => {
     const learner = learnerId(req, false);
     const done = learner ? await progress.forLearner(learner) : new Map();
@@ -54,7 +55,10 @@ export function progressHandlers(lessons: readonly Lesson[], progress: ProgressS
       for (const [slug, saved] of await progress.forLearner(learner)) {
         const lesson = lessons.find((l) => l.slug === slug);
         const sandbox = lesson && saved.sandboxId ? await registry.find(saved.sandboxId) : null;
-        if (lesson && sandbox) res.append('Set-Cookie', (await putSandboxBack(registry, sandbox, lesson, req.hostname)).headers);
+        if (lesson && sandbox) {
+          res.append('Set-Cookie', (await putSandboxBack(registry, sandbox, lesson, req.hostname ?? '')).headers);
+          await predictions.forget(sandbox.id);
+        }
       }
       await progress.reset(learner);
     }

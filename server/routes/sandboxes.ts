@@ -1,4 +1,5 @@
-// Sandbox pages: load one by id, its page, the options form, the cookie probe and the restart.
+// Sandbox pages: load one by id, its page, the options form, the cookie probe, the jar (what the
+// browser now sends), the restart, and clearing its cookies.
 import type { RequestHandler } from 'express';
 import { HttpError } from '../http/http-error.ts';
 import { isHtmx, negotiate } from '../http/negotiation.ts';
@@ -6,7 +7,8 @@ import { observeJar } from '../exchange/jar.ts';
 import { clearSandboxCookies } from '../sandbox/cookie-clearing.ts';
 import type { MissCounter } from '../http/rate-limits.ts';
 import type { Render } from '../http/views.ts';
-import { articleOptions, validateOptions, OptionsError } from '../sandbox/options.ts';
+import { articleOptions, validateOptions, OptionsError, SITE_COOKIE_NAME } from '../sandbox/options.ts';
+import { cookieNames, hideValueOf } from '../exchange/cookie-anatomy.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import { formToOptions, formValues, type FormState } from '../sandbox/form.ts';
@@ -32,7 +34,6 @@ export function loadSandbox(registry: SandboxRegistry, misses: MissCounter): Req
  * The number of the latest exchange (0: none yet) when "Clear my cookie" last ran, per sandbox: until
  * the next exchange, the jar's verdict is about the clearing, not a refusal of that exchange's cookie.
  */
-const clearedAfter = new WeakMap<Sandbox, number>();
 
 export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const page: RequestHandler = (_req, res) => {
@@ -98,7 +99,8 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now() };
     // The verdict is about the latest exchange, so it reads the cookie by the name that exchange used.
     const name = sandbox.history.latest?.options.name ?? sandbox.options.name;
-    const observation = observeJar(sandbox.history.latest, name, req.headers.cookie ?? null, documentCookie, clearedAfter.get(sandbox) ?? null);
+    const cookieHeader = req.headers.cookie === undefined ? null : hideValueOf(req.headers.cookie, SITE_COOKIE_NAME);
+    const observation = observeJar(sandbox.history.latest, name, cookieHeader, documentCookie, sandbox.cookiesClearedAfter);
     res.setHeader('Cache-Control', 'no-store');
     if (negotiate(req, res) === 'json') res.json(observation);
     else res.send(render('partials/jar', { observation, sandbox }));
@@ -107,8 +109,9 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   /** "Clear my cookie": expires every cookie the sandbox may have left in this browser, and says which. */
   const clearCookies: RequestHandler = (req, res) => {
     const sandbox = res.locals.sandbox;
-    const { headers, cleared } = clearSandboxCookies(sandbox, req.hostname);
-    clearedAfter.set(sandbox, sandbox.history.latest?.number ?? 0);
+    // The request is under the sandbox's path: every cookie it carried (but the lab's own) is the sandbox's.
+    const carried = cookieNames(req.headers.cookie).filter((name) => name !== SITE_COOKIE_NAME);
+    const { headers, cleared } = clearSandboxCookies(sandbox, req.hostname ?? '', carried);
     res.append('Set-Cookie', headers);
     res.setHeader('Cache-Control', 'no-store');
     const format = negotiate(req, res);

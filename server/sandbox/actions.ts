@@ -3,8 +3,7 @@
 import session from 'express-session';
 import type { Request, RequestHandler, Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PREDICTED_COOKIE, PREDICTED_STORE } from '../sandbox/model.ts';
-import type { SandboxAction } from './model.ts';
+import { PREDICTED_COOKIE, PREDICTED_STORE, type SandboxAction } from './model.ts';
 import type { ActionRunner } from '../exchange/recorder.ts';
 import { HttpError } from '../http/http-error.ts';
 

@@ -13,9 +13,12 @@ export interface Clearing {
 }
 
 /**
- * An expired Set-Cookie for every cookie the sandbox may have left in this browser: each name its
- * exchanges set or received, under the sandbox's path, host-only and under each Domain it used.
- * `host` is the host the browser addressed: a Domain that does not cover it would be refused.
+ * An expired Set-Cookie for every cookie the sandbox may have left in this browser that the lab can
+ * still name: the current name, `extraNames` (the cookies the clearing request itself carried, when
+ * it came under the sandbox's path; a lesson's own name), and each name its kept exchanges set,
+ * under the sandbox's path, host-only and under each Domain those exchanges used. `host` is the
+ * host the browser addressed: a Domain that does not cover it would be refused. Records, on the
+ * sandbox, that its cookies were cleared (the jar's verdict then says so).
  */
 export function clearSandboxCookies(sandbox: Sandbox, host: string, extraNames: readonly string[] = []): Clearing {
   const names = new Set<string>([sandbox.options.name, ...extraNames]);
@@ -39,5 +42,6 @@ export function clearSandboxCookies(sandbox: Sandbox, host: string, extraNames: 
       cleared.push(`${name} (Path=${sandbox.path}${domain ? `, Domain=${domain}` : ', this host only'})`);
     }
   }
+  sandbox.cookiesClearedAfter = sandbox.history.latest?.number ?? 0;
   return { headers, cleared };
 }

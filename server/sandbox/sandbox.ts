@@ -70,6 +70,8 @@ export class Sandbox {
   usedWrittenAt = 0;
   /** What document.cookie held on the learner's page when they last looked, and when (null: never). */
   probe: { value: string; at: number } | null = null;
+  /** The latest exchange's number when the learner last cleared the sandbox's cookies (null: not since). */
+  cookiesClearedAfter: number | null = null;
   /** When this sandbox's server was restarted (ms since the epoch), oldest first: the latest ones only. */
   readonly restarts: number[] = [];
 

@@ -71,5 +71,7 @@ declare module 'express-session' {
     learnerId: string;
     /** When express-session last sent the cookie with a fresh Expires (ms since the epoch). */
     cookieSentAt: number;
+    /** What "Reset this lesson" cleared, shown once on the lesson page that follows it. */
+    resetNote: { lesson: string; cleared: string[] };
   }
 }
