@@ -154,3 +154,38 @@ describe('GET /sandbox/:id/jar', () => {
     assert.equal(res.status, 400);
   });
 });
+
+describe('a request with no Host header (HTTP/1.0)', () => {
+  it('is answered, never a 500: a visit, the jar and Clear my cookie', async () => {
+    const { connect } = await import('node:net');
+    const id = await createSandbox({});
+    const port = new URL(lab.baseUrl).port;
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    for (const request of [`GET /sandbox/${id}/visit HTTP/1.0\r\nAccept: application/json\r\n\r\n`, `GET /sandbox/${id}/jar HTTP/1.0\r\nAccept: application/json\r\n\r\n`, `POST /sandbox/${id}/clear-cookies HTTP/1.0\r\nAccept: application/json\r\nContent-Length: 0\r\n\r\n`]) {
+      const answer = await raw(request);
+      assert.match(answer, /^HTTP\/1\.1 200 /, `${request.split('\r\n')[0]}: ${answer.slice(0, 200)}`);
+    }
+    const exchanges = (await (await fetch(`${lab.baseUrl}/api/sandboxes/${id}/exchanges`)).json()) as { exchanges: Exchange[] };
+    assert.equal(exchanges.exchanges[0]?.host, '');
+  });
+});
+
+describe("the lab's own session cookie", () => {
+  it('is never shown: recorded Cookie headers and the jar hide its value', async () => {
+    const id = await createSandbox({});
+    const cookie = 'cookielab.sid=s%3Asecret-learner-id.signature; other=1';
+    const visit = (await (await fetch(`${lab.baseUrl}/sandbox/${id}/visit`, { headers: { accept: 'application/json', cookie } })).json()) as Exchange;
+    assert.equal(visit.requestCookie, "cookielab.sid=(hidden: the lab's own session); other=1");
+    const seen = await jar(id, cookie);
+    assert.doesNotMatch(JSON.stringify(seen), /secret-learner-id/);
+    const listed = await (await fetch(`${lab.baseUrl}/api/sandboxes/${id}/exchanges`)).text();
+    assert.doesNotMatch(listed, /secret-learner-id/);
+  });
+});
