@@ -115,6 +115,8 @@ export interface Observation {
   probe: string | null;
   /** When the probe was read (ms since the epoch); unknown when absent, so no probe counts as read after an exchange. */
   probeAt?: number | null;
+  /** The cookies the browser sent with that reading (it came under the sandbox's path), when known. */
+  probeSent?: readonly string[] | null;
   /** When the sandbox's server restarted (ms since the epoch), oldest first; none when absent. */
   restarts?: readonly number[];
 }
@@ -304,6 +306,10 @@ function evaluateProbe(check: Extract<Check, { kind: 'probe' }>, seen: Observati
   }
   if (seen.probe === null) return { passed: false, detail: 'Read document.cookie with the probe first.' };
   const visible = seen.probe.split(';').some((pair) => pair.trim().startsWith(`${name}=`));
+  // Hidden means held but unseen: a cookie the browser does not hold at all (refused, cleared) hides nothing.
+  if (!check.cookieVisible && seen.probeSent && !seen.probeSent.includes(name)) {
+    return { passed: false, detail: `Expected ${check.description}, but your browser holds no "${name}" cookie at all (it sent none with the reading), so there is nothing for HttpOnly to hide.` };
+  }
   if (visible === check.cookieVisible) return { passed: true, detail: '' };
   return {
     passed: false,

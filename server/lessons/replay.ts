@@ -196,7 +196,7 @@ export class LessonRun {
   async observation(): Promise<Observation> {
     const sandbox = await this.lab.registry.find(this.sandboxPath.split('/').pop()!);
     if (!sandbox) throw new Error('the sandbox is gone');
-    return { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe?.value ?? null, probeAt: sandbox.probe?.at ?? null, restarts: sandbox.restarts };
+    return { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe?.value ?? null, probeAt: sandbox.probe?.at ?? null, probeSent: sandbox.probe?.sent ?? null, restarts: sandbox.restarts };
   }
 
   private async perform(step: Step, where: string): Promise<void> {

@@ -111,6 +111,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
       options: sandbox.options,
       probe: sandbox.probe && sandbox.probe.at >= since ? sandbox.probe.value : null,
       probeAt: sandbox.probe && sandbox.probe.at >= since ? sandbox.probe.at : null,
+      probeSent: sandbox.probe && sandbox.probe.at >= since ? sandbox.probe.sent : null,
       restarts: sandbox.restarts.filter((at) => at >= since),
     };
     let firstOpen = true;

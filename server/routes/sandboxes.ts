@@ -81,7 +81,7 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const probe: RequestHandler = (req, res) => {
     const value = (req.body as Record<string, unknown> | undefined)?.documentCookie;
     if (typeof value !== 'string' || value.length > 4096) throw new HttpError(400, 'documentCookie must be the text of document.cookie (at most 4096 characters)', 'documentCookie');
-    res.locals.sandbox.probe = { value, at: Date.now() };
+    res.locals.sandbox.probe = { value, at: Date.now(), sent: cookieNames(req.headers.cookie) };
     // Lets other panels (a lesson's tasks) refresh, as after an exchange or an options change.
     if (isHtmx(req)) res.setHeader('HX-Trigger', 'sandbox-probe');
     res.status(204).end();
@@ -96,7 +96,7 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const jar: RequestHandler = (req, res) => {
     const sandbox = res.locals.sandbox;
     const documentCookie = readDocumentCookie(req.get('X-Document-Cookie'));
-    if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now() };
+    if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now(), sent: cookieNames(req.headers.cookie) };
     // The verdict is about the latest exchange, so it reads the cookie by the name that exchange used.
     const name = sandbox.history.latest?.options.name ?? sandbox.options.name;
     const cookieHeader = req.headers.cookie === undefined ? null : hideValueOf(req.headers.cookie, SITE_COOKIE_NAME);

@@ -68,8 +68,11 @@ export class Sandbox {
   generation: number;
   /** When this process last recorded the sandbox's use in the database. */
   usedWrittenAt = 0;
-  /** What document.cookie held on the learner's page when they last looked, and when (null: never). */
-  probe: { value: string; at: number } | null = null;
+  /**
+   * What document.cookie held on the learner's page when they last looked, and when, and the names
+   * of the cookies the browser sent with that reading (it comes under the sandbox's path) (null: never).
+   */
+  probe: { value: string; at: number; sent: string[] } | null = null;
   /** The latest exchange's number when the learner last cleared the sandbox's cookies (null: not since). */
   cookiesClearedAfter: number | null = null;
   /** When this sandbox's server was restarted (ms since the epoch), oldest first: the latest ones only. */
