@@ -75,7 +75,7 @@ export async function measureRateLimit(): Promise<string> {
   const lines = [`Per-sandbox rate limit, CPU µs per request (median of ${ROUNDS} rounds of ${CALLS} calls, in-process):`];
   for (const [name, values] of Object.entries(samples)) {
     const us = medianOf(values);
-    lines.push(`  ${name.padEnd(22)} ${us.toFixed(2).padStart(7)} µs   ${name === 'nothing (baseline)' ? '' : `+${(us - base).toFixed(2)} µs over the baseline`}`);
+    lines.push(`  ${name.padEnd(22)} ${us.toFixed(2).padStart(7)} µs   ${name === 'nothing (baseline)' ? '' : `${us >= base ? '+' : '-'}${Math.abs(us - base).toFixed(2)} µs against the baseline`}`);
   }
   return lines.join('\n');
 }
