@@ -62,7 +62,8 @@ function isPublicSuffix(domain: string): boolean {
   return parsed.publicSuffix === domain && (parsed.isIcann === true || parsed.isPrivate === true);
 }
 
-function domainMatches(host: string, domain: string): boolean {
+/** Whether a Domain attribute covers the host (RFC 6265's domain-match, a leading dot ignored). */
+export function domainMatches(host: string, domain: string): boolean {
   const bare = domain.replace(/^\./, '').toLowerCase();
   const h = host.toLowerCase();
   return h === bare || h.endsWith(`.${bare}`);

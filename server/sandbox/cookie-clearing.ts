@@ -2,6 +2,7 @@
 // cookie), and a Set-Cookie clears a cookie only when it repeats the same name, path and domain.
 import type { Sandbox } from './sandbox.ts';
 import { parseSetCookie } from '../exchange/cookie-anatomy.ts';
+import { domainMatches } from '../exchange/browser-notes.ts';
 
 const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT';
 
@@ -30,8 +31,7 @@ export function clearSandboxCookies(sandbox: Sandbox, host: string, extraNames: 
       if (cookie.domain) domains.add(cookie.domain.replace(/^\./, '').toLowerCase());
     }
   }
-  const hostName = host.toLowerCase();
-  const scopes = [null, ...[...domains].filter((domain) => hostName === domain || hostName.endsWith(`.${domain}`))];
+  const scopes = [null, ...[...domains].filter((domain) => domainMatches(host, domain))];
   const headers: string[] = [];
   const cleared: string[] = [];
   for (const name of names) {
