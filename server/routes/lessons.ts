@@ -88,7 +88,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
 
   /** What the tasks partial needs, on the page and in its refreshes. */
   function tasksLocals(lesson: Lesson, states: TaskState[], predicted: PredictionCount) {
-    return { lesson, tasks: states, predicted, next: lessons[lessons.indexOf(lesson) + 1] ?? null, stepWords: describeStep, resetNote: null };
+    return { lesson, tasks: states, predicted, next: lessons[lessons.indexOf(lesson) + 1] ?? null, stepWords: describeStep };
   }
 
   async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
