@@ -52,6 +52,11 @@ export function browserNotes(cookie: ParsedSetCookie, host: string, reallyHttps:
   return notes;
 }
 
+/** Whether a note predicts that the browser refuses the cookie (the others are quirks it accepts). */
+export function isRefusal(note: string): boolean {
+  return note.startsWith('The browser rejects');
+}
+
 function isIpHost(host: string): boolean {
   return host.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }

@@ -2,7 +2,7 @@
 // the jar route (under the sandbox's path, with no session middleware) right after an exchange, and
 // the Cookie header of that request is the browser's own verdict on the exchange's Set-Cookie.
 import { parseSetCookie, rawValuesNamed, type ParsedSetCookie } from './cookie-anatomy.ts';
-import { browserNotes } from './browser-notes.ts';
+import { browserNotes, isRefusal } from './browser-notes.ts';
 import type { Exchange } from '../sandbox/model.ts';
 
 export type JarVerdict = 'stored' | 'kept' | 'replaced' | 'refused' | 'deleted' | 'expired' | 'unchanged' | 'no-exchange';
@@ -44,7 +44,7 @@ export function observeJar(latest: Exchange | null, name: string, cookieHeader: 
   if (!setCookie) {
     return { ...base, verdict: 'unchanged', words: `Exchange #${latest.number} sent no Set-Cookie for ${name}, so your browser kept what it had: it ${now}.${sameName}` };
   }
-  const predicted = browserNotes(setCookie, latest.host, latest.connectionSecure).filter((note) => note.startsWith('The browser rejects'));
+  const predicted = browserNotes(setCookie, latest.host, latest.connectionSecure).filter(isRefusal);
   if (isDeletion(setCookie, Date.parse(latest.finishedAt))) {
     const gone = !sent.includes(setCookie.value);
     return {

@@ -2,10 +2,11 @@
 // under its name, whether that cookie expired, and whether the server restarted since its session
 // was saved. Only the recorded exchanges (and restarts) are seen.
 import type { Exchange } from '../sandbox/model.ts';
+import { isRefusal } from '../exchange/browser-notes.ts';
 
 /** The browser note predicting that the browser refuses the exchange's cookie, if any. */
 export function refusalOf(ex: Exchange): string | undefined {
-  return ex.browserNotes.find((note) => note.startsWith('The browser rejects'))?.replace(/\.$/, '');
+  return ex.browserNotes.find(isRefusal)?.replace(/\.$/, '');
 }
 
 /** The exchanges recorded before `ex` that had finished when it started, newest first. */
