@@ -4,31 +4,11 @@
 // on screen after every click. On a phone (390x844) the result line under the buttons is, and it
 // leads to the full inspector. A task the click solved is named beside the buttons, once, to a
 // screen reader too. Every story runs at both sizes, and fails on any console error or CSP violation.
-import { test, expect } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  SCREENS,
-  consoleProblems,
-  expectOnScreen,
-  expectNoSeriousAxeViolations,
-  jarVerdictFor,
-  openLesson,
-  openSandbox,
-  watchConsole,
-  type Lab,
-  type Screen,
-} from './support/lab-page.ts';
+import { expect, test, SCREENS, expectOnScreen, expectNoSeriousAxeViolations, jarVerdictFor, openLesson, openSandbox, type Lab, type Screen } from './support/lab-page.ts';
 
 const SCREENSHOT_DIR = join('test-results', 'screenshots');
-
-test.beforeEach(async ({ page }) => {
-  await watchConsole(page);
-});
-
-test.afterEach(async ({ page }) => {
-  expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
-});
 
 /** After a click that made exchange `n`: what it caused is on screen, as this screen shows it. */
 async function expectResultOnScreen(lab: Lab, screen: Screen, n: number, what: string): Promise<void> {

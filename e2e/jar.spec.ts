@@ -2,16 +2,7 @@
 // Set-Cookie, and it agrees with what Chromium holds (context.cookies()): a cookie stored, one
 // refused (a Domain that does not cover the host), one cleared by "Clear my cookie". What page
 // JavaScript saw is read once and both shown and recorded. Each story at a laptop's and a phone's size.
-import { test, expect } from '@playwright/test';
-import { COOKIE_NAME, SCREENS, consoleProblems, findCookie, jarVerdictFor, openSandbox, watchConsole } from './support/lab-page.ts';
-
-test.beforeEach(async ({ page }) => {
-  await watchConsole(page);
-});
-
-test.afterEach(async ({ page }) => {
-  expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
-});
+import { expect, test, COOKIE_NAME, SCREENS, findCookie, jarVerdictFor, openSandbox } from './support/lab-page.ts';
 
 for (const screen of SCREENS) {
   test.describe(`on a ${screen.name} (${screen.width}x${screen.height})`, () => {

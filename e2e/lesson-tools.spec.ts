@@ -2,18 +2,9 @@
 // the count of tasks solved and the way to the next lesson, the solution after the last hint,
 // "Reset this lesson" (tasks open again, options back, the sandbox's cookies gone from Chromium),
 // and the code panel's copy button.
-import { test, expect } from '@playwright/test';
-import { COOKIE_NAME, SCREENS, consoleProblems, findCookie, openLesson, watchConsole } from './support/lab-page.ts';
+import { expect, test, COOKIE_NAME, SCREENS, findCookie, openLesson } from './support/lab-page.ts';
 
 const SLUG = 'what-a-session-cookie-is';
-
-test.beforeEach(async ({ page }) => {
-  await watchConsole(page);
-});
-
-test.afterEach(async ({ page }) => {
-  expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
-});
 
 for (const screen of SCREENS) {
   test.describe(`on a ${screen.name} (${screen.width}x${screen.height})`, () => {

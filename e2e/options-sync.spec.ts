@@ -3,16 +3,7 @@
 // request must wait for that change to be applied. Typing a name and clicking Write, without
 // pressing Enter, again and again: every exchange ran with the name typed just before it, and the
 // inspector says what changed since the exchange before.
-import { test, expect } from '@playwright/test';
-import { SCREENS, consoleProblems, openSandbox, recordedExchanges, watchConsole } from './support/lab-page.ts';
-
-test.beforeEach(async ({ page }) => {
-  await watchConsole(page);
-});
-
-test.afterEach(async ({ page }) => {
-  expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
-});
+import { expect, test, SCREENS, openSandbox, recordedExchanges } from './support/lab-page.ts';
 
 const NAMES = ['lab_sid', 'second.sid', 'third_sid', 'lab_sid', 'fifth-sid', 'mycookie'];
 

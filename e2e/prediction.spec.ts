@@ -1,16 +1,7 @@
 // Issue 12, "predict, then see": a learner may say what they expect before a request; the
 // inspector then shows the prediction beside what happened, and the choice is cleared for the
 // next request. Never required: a request with no prediction shows none.
-import { test, expect } from '@playwright/test';
-import { consoleProblems, openSandbox, watchConsole } from './support/lab-page.ts';
-
-test.beforeEach(async ({ page }) => {
-  await watchConsole(page);
-});
-
-test.afterEach(async ({ page }) => {
-  expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
-});
+import { expect, test, openSandbox } from './support/lab-page.ts';
 
 test('learner predicts a Set-Cookie and store.set for a first Write, then a Set-Cookie for a Visit, and sees which was right', async ({ page }) => {
   const lab = await openSandbox(page);

@@ -3,18 +3,10 @@
 // every test fails on a console error, an uncaught page error or a Content-Security-Policy violation.
 // Long because it is the one spec of the sandbox page: each test is a learner's story through it,
 // and they share the page's landmarks (e2e/support/lab-page.ts) and a few helpers at the bottom.
-import { test, expect, type Locator, type Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { COOKIE_NAME, allowConsoleErrors, consoleProblems, findCookie, openLesson, openSandbox, watchConsole } from './support/lab-page.ts';
-
-test.beforeEach(async ({ page }) => {
-  await watchConsole(page);
-});
-
-test.afterEach(async ({ page }) => {
-  expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
-});
+import { expect, test, COOKIE_NAME, allowConsoleErrors, findCookie, openLesson, openSandbox } from './support/lab-page.ts';
 
 test.describe('Set-Cookie inspector', () => {
   test('learner writes a value and the inspector shows the Set-Cookie the browser actually stored', async ({ page, context }) => {

@@ -1,6 +1,6 @@
 // What the sandbox specs share: opening a sandbox or a lesson, the page's landmarks, the cookies
 // Chromium holds, the exchanges the server recorded, and "is it on screen" as a learner sees it.
-import { expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { expect, test as base, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 
 /** The sizes every story runs at: a laptop and a phone. */
@@ -171,3 +171,19 @@ export function consoleProblems(page: Page): string[] {
   const patterns = allowed.get(page) ?? [];
   return (consoleLog.get(page) ?? []).filter((line) => !patterns.some((pattern) => pattern.test(line)));
 }
+
+/**
+ * Playwright's `test`, with every page watched: a console error, page error or CSP violation fails
+ * the test it happened in (allowConsoleErrors() lets one through).
+ */
+export const test = base.extend<{ consoleWatch: void }>({
+  consoleWatch: [
+    async ({ page }, use) => {
+      await watchConsole(page);
+      await use();
+      expect(consoleProblems(page), 'console errors, page errors or CSP violations').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
