@@ -1,4 +1,5 @@
 // Opens the SQLite database (WAL, busy timeout), runs migrations, and offers promise helpers.
+// Long because the migration history is kept whole: every database, old or new, replays it in order.
 import sqlite3 from 'sqlite3';
 import { OtherWriters } from './other-writers.ts';
 import { mkdirSync } from 'node:fs';
@@ -77,6 +78,48 @@ const migrations: string[] = [
      sandbox_id TEXT PRIMARY KEY,
      made INTEGER NOT NULL,
      correct INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+  // Classes (server/classroom): a teacher's class, its students, and the failed checks its dashboard groups.
+  // Only a hash of the teacher's token is kept, so a copy of the database gives no teacher link.
+  `CREATE TABLE classes (
+     id TEXT PRIMARY KEY,
+     code TEXT NOT NULL UNIQUE,
+     token_hash TEXT NOT NULL UNIQUE,
+     title TEXT NOT NULL,
+     lessons TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     closed_at INTEGER,
+     target TEXT,
+     target_seq INTEGER NOT NULL DEFAULT 0,
+     message TEXT,
+     message_at INTEGER,
+     show_bars INTEGER NOT NULL DEFAULT 0,
+     projected TEXT
+   );
+   CREATE TABLE class_students (
+     class_id TEXT NOT NULL,
+     student_id TEXT NOT NULL,
+     learner_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     name_key TEXT NOT NULL,
+     joined_at INTEGER NOT NULL,
+     last_active_at INTEGER NOT NULL,
+     following INTEGER NOT NULL DEFAULT 1,
+     share_consent INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (class_id, student_id),
+     UNIQUE (class_id, learner_id),
+     UNIQUE (class_id, name_key)
+   ) WITHOUT ROWID;
+   CREATE INDEX class_students_by_learner ON class_students (learner_id);
+   CREATE TABLE check_failures (
+     learner_id TEXT NOT NULL,
+     lesson TEXT NOT NULL,
+     task TEXT NOT NULL,
+     sandbox_id TEXT NOT NULL,
+     exchange_number INTEGER NOT NULL,
+     detail TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (learner_id, lesson, task, sandbox_id, exchange_number)
    ) WITHOUT ROWID;`,
 ];
 
