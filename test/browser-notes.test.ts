@@ -25,6 +25,14 @@ describe('browser notes', () => {
       assert.match(rejections(`sid=v; Path=/; Expires=${future}; Domain=co.uk`, 'shop.example.co.uk').join(), /co\.uk is a public suffix/);
       assert.deepEqual(rejections(`sid=v; Path=/; Expires=${future}; Domain=example.co.uk`, 'shop.example.co.uk'), []);
     });
+    it('a top-level name the list does not know (test, from lab.test) counts as a public suffix, as the list\'s default rule says: refused', () => {
+      // Seen in Chromium 156 by e2e/host-matrix.spec.ts: Domain=test from lab.test is refused.
+      assert.match(rejections(`sid=v; Path=/; Expires=${future}; Domain=test`, 'lab.test').join(), /test is a top-level name/);
+      assert.match(rejections(`sid=v; Path=/; Expires=${future}; Domain=localhost`, 'app.localhost').join(), /localhost is a top-level name/);
+    });
+    it('a Domain equal to a single-label host (localhost) is accepted: the browser keeps it as a host-only cookie', () => {
+      assert.deepEqual(rejections(`sid=v; Path=/; Expires=${future}; Domain=localhost`, 'localhost'), []);
+    });
     it('a parent domain that covers the host is accepted (lab.test from app.lab.test); one that does not is refused', () => {
       assert.deepEqual(rejections(`sid=v; Path=/; Expires=${future}; Domain=lab.test`, 'app.lab.test'), []);
       assert.match(rejections(`sid=v; Path=/; Expires=${future}; Domain=other.test`, 'app.lab.test').join(), /does not cover the host app\.lab\.test/);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { loadLessons } from '../server/lessons/loader.ts';
+import { fillLesson } from '../server/lessons/placeholders.ts';
 import { LessonError, type Lesson } from '../server/lessons/schema.ts';
 import { openDatabase } from '../server/db/database.ts';
 import type { buildApp as BuildApp } from '../server/app.ts';
@@ -169,6 +170,40 @@ describe('a good lesson file', () => {
       lessons.map((l) => l.slug),
       ['crlf'],
     );
+  });
+});
+
+describe('the {{host}} placeholder', () => {
+  it('stays in the rendered HTML, in text and in code, and is filled per host, escaped', () => {
+    const [loaded] = load({ '01-host.md': source(lesson({ tasks: [task('first', { why: 'Runs on `http://{{host}}`.', hints: ['You are on **{{host}}**.'] }), task('second')] }), 'From {{host}}.\n') });
+    assert.equal(loaded!.body, '<p>From {{host}}.</p>\n');
+    const filled = fillLesson(loaded!, { host: 'lab.test' });
+    assert.equal(filled.body, '<p>From lab.test.</p>\n');
+    assert.equal(filled.tasks[0]!.why, '<p>Runs on <code>http://lab.test</code>.</p>\n');
+    assert.equal(filled.tasks[0]!.hints[0], 'You are on <strong>lab.test</strong>.');
+    assert.equal(fillLesson(loaded!, { host: '<b>"x"&' }).body, '<p>From &lt;b&gt;&quot;x&quot;&amp;.</p>\n', 'a Host header cannot write HTML');
+    assert.equal(fillLesson(loaded!, { host: 'lab.test' }), filled, 'kept per host, not filled again');
+    assert.equal(filled.slug, loaded!.slug);
+    assert.deepEqual(filled.tasks[0]!.check, loaded!.tasks[0]!.check);
+  });
+  it('a lesson without one is shown as loaded (the same object)', () => {
+    const [loaded] = load({ '01-plain.md': source(lesson()) });
+    assert.equal(fillLesson(loaded!, { host: 'lab.test' }), loaded);
+  });
+  it('the real lessons 5 and 9 name the learner\'s host, not localhost', () => {
+    const course = loadLessons(join(root, 'lessons'));
+    for (const slug of ['secure', 'samesite-domain-path']) {
+      const filled = fillLesson(course.find((l) => l.slug === slug)!, { host: 'lab.test' });
+      const why = filled.tasks.map((t) => t.why).join('\n');
+      assert.match(why, /<code>(http:\/\/)?lab\.test<\/code>/, slug);
+      assert.doesNotMatch(why, /localhost/, slug);
+    }
+  });
+  it('an unknown placeholder, a misspelt one, one in a link\'s address or in a title is refused', () => {
+    badLesson({ ...lesson(), tasks: [task('only', { why: 'On {{hots}}.' })] }, 'task "only": why', '{{hots}} is not a placeholder; the placeholders are: {{host}}');
+    badLesson({ ...lesson(), tasks: [task('only', { instructions: 'On {{ host }}.' })] }, 'task "only": instructions', '{{ host }} is not a placeholder');
+    badLesson({ ...lesson(), tasks: [task('only', { hints: ['See [it](http://{{host}}/lab).'] })] }, 'task "only": hints[0]', "{{host}} must stand in text or in code, not in a link's address");
+    badLesson({ ...lesson(), title: 'On {{host}}' }, 'title', 'placeholders are filled in the body');
   });
 });
 

@@ -20,7 +20,11 @@ export function browserNotes(cookie: ParsedSetCookie, host: string, reallyHttps:
     if (ip && domain !== host.toLowerCase()) {
       notes.push(`The browser rejects this cookie: ${host} is an IP address, and a Domain attribute on an IP host must be that very address (Domain=${cookie.domain} is not).`);
     } else if (isPublicSuffix(domain) && domain !== host.toLowerCase()) {
-      notes.push(`The browser rejects this cookie: ${domain} is a public suffix (on the Public Suffix List, like com or github.io), and no site may set a cookie for every site under it.`);
+      notes.push(
+        isListed(domain)
+          ? `The browser rejects this cookie: ${domain} is a public suffix (on the Public Suffix List, like com or github.io), and no site may set a cookie for every site under it.`
+          : `The browser rejects this cookie: ${domain} is a top-level name the Public Suffix List does not list, which the list's default rule makes a public suffix, and no site may set a cookie for every site under it.`,
+      );
     } else if (!domainMatches(host, cookie.domain)) {
       notes.push(`The browser rejects this cookie: Domain=${cookie.domain} does not cover the host ${host}, so every request starts a new session.`);
     }
@@ -61,10 +65,19 @@ function isIpHost(host: string): boolean {
   return host.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }
 
-/** On the Public Suffix List (ICANN or private section, as Chromium reads it); unknown top-level names are not. */
+/**
+ * A public suffix as Chromium reads the list (ICANN and private sections), its default rule
+ * included: a top-level name the list does not know (test, localhost) is one too. Chromium refuses
+ * Domain=test from lab.test (seen by e2e/host-matrix.spec.ts).
+ */
 function isPublicSuffix(domain: string): boolean {
+  return parseHost(domain, { allowPrivateDomains: true }).publicSuffix === domain;
+}
+
+/** On the list itself, rather than a public suffix by its default rule only. */
+function isListed(domain: string): boolean {
   const parsed = parseHost(domain, { allowPrivateDomains: true });
-  return parsed.publicSuffix === domain && (parsed.isIcann === true || parsed.isPrivate === true);
+  return parsed.isIcann === true || parsed.isPrivate === true;
 }
 
 /** Whether a Domain attribute covers the host (RFC 6265's domain-match, a leading dot ignored). */

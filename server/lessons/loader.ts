@@ -1,11 +1,13 @@
 // Reads lessons/NN-slug.md (YAML front matter, then Markdown), validates them and renders their
-// Markdown once. Any error stops start-up, naming the file, the task and the field.
+// Markdown once (placeholders such as {{host}} are filled per request: placeholders.ts). Any error
+// stops start-up, naming the file, the task and the field.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Marked } from 'marked';
 import { LessonError, validateLesson, type Lesson } from './schema.ts';
 import { flattenStrings } from '../http/flat-string.ts';
+import { checkNoPlaceholder, checkPlaceholders } from './placeholders.ts';
 
 const LESSON_FILE = /^(\d{2})-([a-z0-9-]+)\.md$/;
 const markdown = new Marked({ gfm: true, async: false });
@@ -36,8 +38,7 @@ function loadLesson(dir: string, name: string, label: string): Lesson {
     throw new LessonError(file, 'front matter', `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   const lesson = validateLesson(file, match[2]!, Number(match[1]), data, front[2]!);
-  // Every page of the lesson embeds these strings: store them flat (see flat-string.ts).
-  return flattenStrings({
+  const rendered: Lesson = {
     ...lesson,
     body: renderBlock(lesson.body),
     article: lesson.article && { quote: lesson.article.quote, verdict: renderBlock(lesson.article.verdict) },
@@ -47,7 +48,23 @@ function loadLesson(dir: string, name: string, label: string): Lesson {
       hints: task.hints.map(renderInline),
       why: renderBlock(task.why),
     })),
-  });
+  };
+  // {{host}} and the like are filled per request (placeholders.ts): only known ones, intact after rendering.
+  checkPlaceholders(file, [
+    { where: 'body', source: lesson.body, html: rendered.body },
+    ...(lesson.article ? [{ where: 'article.verdict', source: lesson.article.verdict, html: rendered.article!.verdict }] : []),
+    ...lesson.tasks.flatMap((task, i) => [
+      { where: `task "${task.id}": instructions`, source: task.instructions, html: rendered.tasks[i]!.instructions },
+      ...task.hints.map((hint, h) => ({ where: `task "${task.id}": hints[${h}]`, source: hint, html: rendered.tasks[i]!.hints[h]! })),
+      { where: `task "${task.id}": why`, source: task.why, html: rendered.tasks[i]!.why },
+    ]),
+  ]);
+  checkNoPlaceholder(file, 'title', lesson.title);
+  checkNoPlaceholder(file, 'summary', lesson.summary);
+  if (lesson.article) checkNoPlaceholder(file, 'article.quote', lesson.article.quote);
+  for (const task of lesson.tasks) checkNoPlaceholder(file, `task "${task.id}": title`, task.title);
+  // Every page of the lesson embeds these strings: store them flat (see flat-string.ts).
+  return flattenStrings(rendered);
 }
 
 function renderBlock(text: string): string {

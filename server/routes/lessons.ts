@@ -13,6 +13,7 @@ import { learnerId } from '../stores/site-session.ts';
 import { isHtmx } from '../http/negotiation.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
 import { describeStep } from '../lessons/solution-steps.ts';
+import { fillLesson } from '../lessons/placeholders.ts';
 import type { PredictionCount, PredictionStore } from '../lessons/predictions.ts';
 
 export interface TaskState {
@@ -27,11 +28,14 @@ export interface TaskState {
 
 export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, predictions: PredictionStore, render: Render) {
   const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
+  // By slug, not by object: a page's lesson is a copy with its placeholders filled (fillLesson).
+  const position = new Map(lessons.map((lesson, index) => [lesson.slug, index]));
 
   const load: RequestHandler = (req, res, next) => {
     const lesson = bySlug.get(req.params.slug as string);
     if (!lesson) throw new HttpError(404, 'there is no such lesson; see /lessons for the course');
-    res.locals.lesson = lesson;
+    // The lesson as this learner reads it: {{host}} is the host their browser reached the lab by.
+    res.locals.lesson = fillLesson(lesson, { host: req.hostname || "the lab's host" });
     next();
   };
 
@@ -48,7 +52,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const saved = await progress.forLesson(learner, lesson.slug);
     const sandbox = await lessonSandbox(learner, lesson, saved);
     const tasks = await taskStates(learner, lesson, sandbox, saved);
-    const index = lessons.indexOf(lesson);
+    const index = position.get(lesson.slug)!;
     res.setHeader('Cache-Control', 'no-store');
     res.send(
       render('lesson', {
@@ -88,7 +92,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
 
   /** What the tasks partial needs, on the page and in its refreshes. */
   function tasksLocals(lesson: Lesson, states: TaskState[], predicted: PredictionCount) {
-    return { lesson, tasks: states, predicted, next: lessons[lessons.indexOf(lesson) + 1] ?? null, stepWords: describeStep };
+    return { lesson, tasks: states, predicted, next: lessons[position.get(lesson.slug)! + 1] ?? null, stepWords: describeStep };
   }
 
   async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
