@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { SandboxRegistry, type RegistryLimits } from './sandbox/registry.ts';
 import { loadSandbox, sandboxPages } from './routes/sandboxes.ts';
+import { shareHandlers } from './routes/share.ts';
 import { sandboxApi } from './routes/api.ts';
 import { progressHandlers } from './routes/progress.ts';
 import { exchangeHandler, type ExchangeOutput } from './exchange/recorder.ts';
@@ -46,6 +47,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const progress = new ProgressStore(db);
   const predictions = new PredictionStore(db);
   const sandboxes = sandboxPages(registry, render);
+  const share = shareHandlers(registry, lessonList, render);
   const api = sandboxApi(registry);
   const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
   const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
@@ -88,7 +90,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.post('/:id/regenerate', parseBody, sandbox, limits.sandboxRequests, exchange('regenerate'));
   sandboxRoutes.post('/:id/destroy', parseBody, sandbox, limits.sandboxRequests, exchange('destroy'));
   sandboxRoutes.post('/:id/unset', parseBody, sandbox, limits.sandboxRequests, exchange('unset'));
-  sandboxRoutes.get('/:id', sandbox, sandboxes.page);
+  sandboxRoutes.get('/:id', sandbox, share.sharedTask, sandboxes.page);
   sandboxRoutes.post('/:id/options', parseBody, sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
   sandboxRoutes.get('/:id/frame', sandbox, sandboxes.frame);
   sandboxRoutes.get('/:id/jar', sandbox, limits.sandboxRequests, sandboxes.jar);
@@ -131,7 +133,8 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
     res.json({ status: 'ok', liveSandboxes: registry.liveCount });
   });
   app.get('/', (_req, res) => res.send(render('index')));
-  app.get('/lab', limits.createSandbox, sandboxes.createAndRedirect);
+  // A fresh sandbox; with a share link's query, with its options (server/routes/share.ts).
+  app.get('/lab', limits.createSandbox, share.open);
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   // Our own origin serves everything a page needs (classrooms can be offline), compressed.
   const assets = router();

@@ -3,6 +3,7 @@ import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { SessionValue } from '../sandbox/actions.ts';
 import type { Lesson } from '../lessons/schema.ts';
 import type { Prediction } from '../sandbox/model.ts';
+import type { SharedTask } from '../routes/share.ts';
 
 declare global {
   // Express's own extension point for res.locals (@types/express-serve-static-core).
@@ -19,6 +20,8 @@ declare global {
       slowMs?: number;
       /** What the learner predicted for this request (readPrediction), if anything. */
       prediction?: Prediction;
+      /** The lesson task a shared sandbox link names (GET /sandbox/:id?lesson=…&task=…), if any. */
+      sharedTask?: SharedTask | null;
     }
   }
 }

@@ -14,6 +14,8 @@ import { isHtmx } from '../http/negotiation.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
 import { describeStep } from '../lessons/solution-steps.ts';
 import { fillLesson } from '../lessons/placeholders.ts';
+import { taskKeys } from '../lessons/task-keys.ts';
+import { presenterLocals } from '../http/presenter.ts';
 import type { PredictionCount, PredictionStore } from '../lessons/predictions.ts';
 
 export interface TaskState {
@@ -60,6 +62,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
         resetNote: takeResetNote(req, lesson),
         previous: lessons[index - 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
+        ...presenterLocals(req),
       }),
     );
   };
@@ -92,7 +95,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
 
   /** What the tasks partial needs, on the page and in its refreshes. */
   function tasksLocals(lesson: Lesson, states: TaskState[], predicted: PredictionCount) {
-    return { lesson, tasks: states, predicted, next: lessons[position.get(lesson.slug)! + 1] ?? null, stepWords: describeStep };
+    return { lesson, tasks: states, predicted, next: lessons[position.get(lesson.slug)! + 1] ?? null, stepWords: describeStep, keysFor: (task: Task) => taskKeys(lesson, task) };
   }
 
   async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {

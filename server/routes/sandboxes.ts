@@ -7,12 +7,13 @@ import { observeJar } from '../exchange/jar.ts';
 import { clearSandboxCookies } from '../sandbox/cookie-clearing.ts';
 import type { MissCounter } from '../http/rate-limits.ts';
 import type { Render } from '../http/views.ts';
-import { articleOptions, validateOptions, OptionsError, SITE_COOKIE_NAME } from '../sandbox/options.ts';
+import { validateOptions, OptionsError, SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { cookieNames, hideValueOf } from '../exchange/cookie-anatomy.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import { formToOptions, formValues, type FormState } from '../sandbox/form.ts';
 import { sandboxPanels, sandboxPanelsHtml } from '../sandbox/panels.ts';
+import { presenterLocals } from '../http/presenter.ts';
 
 /** Turns :id into res.locals.sandbox, or a 404 (unknown ids are counted per address). */
 export function loadSandbox(registry: SandboxRegistry, misses: MissCounter): RequestHandler {
@@ -36,14 +37,9 @@ export function loadSandbox(registry: SandboxRegistry, misses: MissCounter): Req
  */
 
 export function sandboxPages(registry: SandboxRegistry, render: Render) {
-  const page: RequestHandler = (_req, res) => {
+  const page: RequestHandler = (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox) }));
-  };
-
-  const createAndRedirect: RequestHandler = async (_req, res) => {
-    const sandbox = await registry.create({ ...articleOptions });
-    res.redirect(303, sandbox.path);
+    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox), sharedTask: res.locals.sharedTask ?? null, ...presenterLocals(req) }));
   };
 
   /** The options form: each change applies at once; a bad value re-renders the form with the message. */
@@ -128,7 +124,7 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     else res.redirect(303, sandbox.path);
   };
 
-  return { page, frame, probe, jar, restart, clearCookies, createAndRedirect, updateFromForm };
+  return { page, frame, probe, jar, restart, clearCookies, updateFromForm };
 }
 
 /** The page's document.cookie, URI-encoded into a header (headers carry no arbitrary text), or null. */

@@ -3,10 +3,17 @@
 // type errors for it to report by field.
 import type { SandboxOptions } from './options.ts';
 
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
 /** The form as shown: its values, and the field a refused change was refused for. */
 export interface FormState {
   values: Record<string, unknown>;
-  error: { field: string; message: string } | null;
+  error: FieldError | null;
+  /** Several refused fields at once (a share link's: server/sandbox/share-link.ts), each shown beside its field. */
+  errors?: FieldError[];
 }
 
 export function formToOptions(body: Record<string, unknown>): Record<string, unknown> {

@@ -6,6 +6,7 @@ import { formValues, type FormState } from './form.ts';
 import { sessionCode } from './session-code.ts';
 import type { Render } from '../http/views.ts';
 import { flatten } from '../http/flat-string.ts';
+import { shareQuery } from './share-link.ts';
 
 /** The locals the sandbox panels need, shared by the sandbox page and lesson pages. */
 export function sandboxPanels(sandbox: Sandbox, form: FormState = { values: formValues(sandbox.options), error: null }) {
@@ -16,6 +17,8 @@ export function sandboxPanels(sandbox: Sandbox, form: FormState = { values: form
     latest: sandbox.history.latest,
     history: [...sandbox.exchanges].reverse(),
     code: sessionCode(sandbox.options),
+    /** The share link's query (partials/share-link): the options only, never the secret. */
+    shareQuery: shareQuery(sandbox.options),
   };
 }
 
