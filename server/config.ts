@@ -15,6 +15,12 @@ export interface Config {
    */
   trustProxy: number;
   siteSessionSecret: string;
+  /**
+   * The lab's second site (server/http/other-site.ts): another name for this same server, which a
+   * browser treats as a different site, for the cross-site lessons. null: localhost and 127.0.0.1
+   * stand in for each other, which works on one machine only.
+   */
+  otherSiteHost: string | null;
   /** Overrides of the per-learner limits (server/http/rate-limits.ts), e.g. for a benchmark. */
   limits: { sandboxesPerMinute?: number; sandboxRequestsPerMinute?: number };
 }
@@ -31,11 +37,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     production,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     siteSessionSecret: siteSessionSecret(env.SESSION_SECRET, production, dirname(databasePath), log),
+    otherSiteHost: parseHostName('OTHER_SITE_HOST', env.OTHER_SITE_HOST),
     limits: {
       ...optionalCount('SANDBOXES_PER_MINUTE', env.SANDBOXES_PER_MINUTE, 'sandboxesPerMinute'),
       ...optionalCount('SANDBOX_REQUESTS_PER_MINUTE', env.SANDBOX_REQUESTS_PER_MINUTE, 'sandboxRequestsPerMinute'),
     },
   };
+}
+
+/** A bare host name or IPv4 address (no scheme, port or path): what a Host header would carry. */
+function parseHostName(variable: string, value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  const host = value.toLowerCase();
+  if (host.length > 253 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
+    throw new ConfigError(`${variable} must be a host name such as lab-other.example.org (no scheme, port or path), got "${value}"`);
+  }
+  return host;
 }
 
 function parseTrustProxy(value: string | undefined): number {

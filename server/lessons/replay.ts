@@ -63,6 +63,7 @@ export async function startReplayLab(lessons: Lesson[]): Promise<ReplayLab> {
       production: false,
       trustProxy: 0,
       siteSessionSecret: randomBytes(32).toString('hex'),
+      otherSiteHost: null,
       limits: {},
     };
     const { app, registry } = buildApp({ config, db, lessonList: lessons });

@@ -44,6 +44,7 @@ export function testConfig(databasePath: string): Config {
     production: false,
     trustProxy: 0,
     siteSessionSecret: 'test-site-secret-that-is-long-enough-000',
+    otherSiteHost: null,
     limits: {},
   };
 }
