@@ -17,6 +17,7 @@ import { actions, readPrediction, readSlowInput, readWriteInput } from './sandbo
 import { exchangeFragment } from './sandbox/panels.ts';
 import type { SandboxAction } from './sandbox/model.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { keepJsonText, rereadEscapedJson } from './http/json-text.ts';
 import './http/locals.ts';
 import { siteSession } from './stores/site-session.ts';
 import { compileViews, type Render } from './http/views.ts';
@@ -74,7 +75,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
 
   // Middleware (everything else is mounted on the routes that need it)
   app.use(securityHeaders(config.production));
-  const parseBody = [express.json({ limit: '10kb' }), express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 })];
+  const parseBody = [express.json({ limit: '10kb', verify: keepJsonText }), rereadEscapedJson, express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 })];
   const site = siteSession(db, config);
 
   // Routes, grouped on their first path segment, the busiest first: a request walks past only

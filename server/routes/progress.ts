@@ -6,6 +6,7 @@ import type { Render } from '../http/views.ts';
 import { learnerId } from '../stores/site-session.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
+import { parseJsonText } from '../http/json-text.ts';
 import type { PredictionStore } from '../lessons/predictions.ts';
 
 export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, registry: SandboxRegistry, predictions: PredictionStore, render: Render) {
@@ -35,7 +36,7 @@ export function progressHandlers(lessons: readonly Lesson[], progress: ProgressS
     if (typeof raw !== 'string' || raw.trim() === '') return page(400, 'Nothing imported: choose a progress file (or paste its JSON) first.', true);
     let data: unknown;
     try {
-      data = JSON.parse(raw);
+      data = parseJsonText(raw);
     } catch {
       return page(400, 'Nothing imported: the file is not valid JSON.', true);
     }
