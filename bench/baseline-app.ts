@@ -4,7 +4,7 @@
 import express from 'express';
 import session from 'express-session';
 import { openDatabase } from '../server/db/database.ts';
-import { SqliteSessionStore } from '../server/stores/sqlite-session-store.ts';
+import { DatabaseSessionStore } from '../server/stores/database-session-store.ts';
 import { articleOptions } from '../server/sandbox/options.ts';
 
 const port = Number(process.env.PORT ?? 3400);
@@ -20,7 +20,7 @@ app.use(
     cookie: { path: '/', maxAge: articleOptions.cookie.maxAge ?? undefined, secure: false, httpOnly: true },
     resave: false,
     saveUninitialized: false,
-    ...(db ? { store: new SqliteSessionStore(db, 'baseline') } : {}),
+    ...(db ? { store: new DatabaseSessionStore(db, 'baseline') } : {}),
   }),
 );
 app.get('/visit', (req, res) => {

@@ -6,7 +6,14 @@ import { dirname, join, resolve } from 'node:path';
 export interface Config {
   port: number;
   host: string;
-  databasePath: string;
+  /** The lab's database: a postgres:// URL (DATABASE_URL), or else a SQLite file's path (DATABASE_PATH). */
+  database: string;
+  /** PostgreSQL only: the schema holding the lab's tables (DATABASE_SCHEMA). */
+  databaseSchema: string;
+  /** A Redis server (REDIS_URL): sandboxes may then choose store: 'redis'. null: no Redis. */
+  redisUrl: string | null;
+  /** Where the lab's own sessions live: the database (default) or Redis (SITE_SESSION_STORE=redis). */
+  siteSessionStore: 'database' | 'redis';
   production: boolean;
   /**
    * Express's `trust proxy` as a hop count: 0 (none) unless TLS-terminating proxies sit in front.
@@ -29,11 +36,16 @@ export class ConfigError extends Error {}
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = console.log): Config {
   const production = env.NODE_ENV === 'production';
+  // The generated session secret is kept beside the SQLite file, or in data/ when the database is a server.
   const databasePath = resolve(env.DATABASE_PATH || join('data', 'cookie-lab.sqlite'));
+  const redisUrl = parseUrl('REDIS_URL', env.REDIS_URL, /^rediss?:\/\//, 'redis://host:6379');
   return {
     port: parsePort(env.PORT),
     host: env.HOST || '0.0.0.0',
-    databasePath,
+    database: parseUrl('DATABASE_URL', env.DATABASE_URL, /^postgres(ql)?:\/\//, 'postgres://user:password@host:5432/database') ?? databasePath,
+    databaseSchema: parseSchema(env.DATABASE_SCHEMA),
+    redisUrl,
+    siteSessionStore: parseSiteSessionStore(env.SITE_SESSION_STORE, redisUrl),
     production,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     siteSessionSecret: siteSessionSecret(env.SESSION_SECRET, production, dirname(databasePath), log),
@@ -43,6 +55,32 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
       ...optionalCount('SANDBOX_REQUESTS_PER_MINUTE', env.SANDBOX_REQUESTS_PER_MINUTE, 'sandboxRequestsPerMinute'),
     },
   };
+}
+
+/** A URL of the given scheme, or null when unset; anything else stops start-up with an example. */
+function parseUrl(variable: string, value: string | undefined, scheme: RegExp, example: string): string | null {
+  if (value === undefined || value === '') return null;
+  let valid = scheme.test(value);
+  try {
+    new URL(value);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new ConfigError(`${variable} must be a URL such as ${example}, got "${value.replace(/\/\/[^@/]*@/, '//…@')}"`);
+  return value;
+}
+
+function parseSchema(value: string | undefined): string {
+  if (value === undefined || value === '') return 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new ConfigError(`DATABASE_SCHEMA must be lower-case letters, digits and _ (at most 63), got "${value}"`);
+  return value;
+}
+
+function parseSiteSessionStore(value: string | undefined, redisUrl: string | null): Config['siteSessionStore'] {
+  if (value === undefined || value === '' || value === 'database') return 'database';
+  if (value !== 'redis') throw new ConfigError(`SITE_SESSION_STORE must be "database" or "redis", got "${value}"`);
+  if (!redisUrl) throw new ConfigError('SITE_SESSION_STORE=redis needs REDIS_URL');
+  return 'redis';
 }
 
 /** A bare host name or IPv4 address (no scheme, port or path): what a Host header would carry. */

@@ -1,6 +1,6 @@
 // Starts Cookie Lab: reads the config, opens the database, listens, and shuts down cleanly.
 import { readConfig, ConfigError } from './config.ts';
-import { openDatabase, DatabaseError } from './db/database.ts';
+import { openDatabase, describeDatabase, DatabaseError } from './db/database.ts';
 import { buildApp } from './app.ts';
 import { loadPrecompiledViews } from './http/views.ts';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import { scheduleCleanup } from './db/cleanup.ts';
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const db = await openDatabase(config.databasePath);
+  const db = await openDatabase(config.database, { schema: config.databaseSchema });
   // The build (npm start runs dist/main.js) brings its precompiled templates; run from source,
   // the app compiles views/ itself, so an older build can never serve stale pages.
   const here = fileURLToPath(import.meta.url);
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    console.log(`Cookie Lab is listening on http://localhost:${port} (database ${config.databasePath})`);
+    console.log(`Cookie Lab is listening on http://localhost:${port} (database ${describeDatabase(config.database)})`);
   });
 
   const shutdown = (signal: string) => {

@@ -30,7 +30,9 @@ async function count(sql: string): Promise<number> {
   return (await lab.db.get<{ n: number }>(sql))!.n;
 }
 
+/** The SQLite file's size with its WAL (on PostgreSQL, whose space VACUUM reclaims in its own time, not measured). */
 function diskBytes(): number {
+  if (lab.databasePath === null) return 0;
   let total = 0;
   for (const suffix of ['', '-wal', '-shm']) {
     try {

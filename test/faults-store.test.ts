@@ -12,6 +12,7 @@ import { assertExplanationAgrees } from './support/sandbox.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import { startLab, type Lab } from './support/lab.ts';
+import { testPostgresUrl } from './support/database.ts';
 import { CookieClient, send, createSandbox, readExchanges, healthy, assertNoLeak, type Answer } from './support/http.ts';
 
 const BUSY_TIMEOUT_MS = 200;
@@ -44,13 +45,14 @@ function failing(real: Database, kinds: { reads?: boolean; writes?: boolean }): 
     get: (sql, params) => (fails(sql) ? ioError() : real.get(sql, params)),
     all: (sql, params) => (fails(sql) ? ioError() : real.all(sql, params)),
     close: () => real.close(),
-    otherWriters: real.otherWriters,
+    engine: real.engine,
+    changes: real.changes,
   };
 }
 
 /** The live sandbox's store, and a way to swap its private database connection. */
 async function storeOf(id: string): Promise<{ real: Database; swap(db: Database): void; restore(): void }> {
-  // SqliteSessionStore keeps its connection in a private field: the test reaches in on purpose.
+  // DatabaseSessionStore keeps its connection in a private field: the test reaches in on purpose.
   const store = (await lab.registry.find(id))!.store as unknown as { db: Database };
   const real = store.db;
   return {
@@ -191,14 +193,15 @@ describe('a store operation that fails (SQLITE_IOERR)', () => {
   });
 });
 
-describe('a database locked by another connection', () => {
+// SQLite's own locking (a file another connection holds); PostgreSQL's faults are in faults-servers.test.ts.
+describe('a database locked by another connection', { skip: testPostgresUrl ? 'SQLite locking only' : false }, () => {
   let blockedForMs = 0;
 
   it('a write while another connection holds BEGIN EXCLUSIVE: a clear store error in the exchange, not a crash; after the lock is released, writes work', async () => {
     const { id, learner, sid } = await learnerWithSession();
     // Make sure the sandbox's once-an-hour bookkeeping write is done before the lock.
     await ask(learner, `/sandbox/${id}/visit`, 'GET', 'json');
-    const other = new sqlite3.Database(lab.databasePath);
+    const other = new sqlite3.Database(lab.databasePath!);
     const exec = (sql: string) => new Promise<void>((resolve, reject) => other.exec(sql, (err) => (err ? reject(err) : resolve())));
     await exec('BEGIN EXCLUSIVE');
     let answer: Answer;
@@ -247,7 +250,8 @@ describe('the session after a write, as the SQLite store holds it', () => {
       get: (sql, params) => (note(sql), real.get(sql, params)),
       all: (sql, params) => (note(sql), real.all(sql, params)),
       close: () => real.close(),
-      otherWriters: real.otherWriters,
+      engine: real.engine,
+    changes: real.changes,
     };
   }
 
@@ -294,7 +298,8 @@ describe('a slow store', () => {
         get: (sql, params) => later(() => real.get(sql, params)),
         all: (sql, params) => later(() => real.all(sql, params)),
         close: () => real.close(),
-        otherWriters: real.otherWriters,
+        engine: real.engine,
+    changes: real.changes,
       },
       reached,
     };

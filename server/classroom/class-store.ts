@@ -111,8 +111,8 @@ export class ClassStore {
   private readonly activityWritten = new Map<string, number>();
 
   constructor(private readonly db: Database) {
-    this.classes = new RowCache(db.otherWriters);
-    this.memberships = new RowCache(db.otherWriters);
+    this.classes = new RowCache(db.changes('classes'));
+    this.memberships = new RowCache(db.changes('class_students'));
   }
 
   /** A new class; the token is returned once and only its hash is stored. */
@@ -243,13 +243,13 @@ export class ClassStore {
     if (this.activityWritten.size > 20_000) this.activityWritten.clear();
     // Not through the membership cache: a slightly old lastActiveAt there is harmless, and
     // invalidating it on every touch would re-read it on the next request.
-    await this.db.run('UPDATE class_students SET last_active_at = max(last_active_at, ?) WHERE class_id = ? AND student_id = ?', [now, student.classId, student.studentId]);
+    await this.db.run('UPDATE class_students SET last_active_at = ? WHERE class_id = ? AND student_id = ? AND last_active_at < ?', [now, student.classId, student.studentId, now]);
   }
 
   /** A check that did not pass after an exchange, once per exchange (a refresh of the same one adds nothing). */
   async recordFailure(failure: CheckFailure): Promise<void> {
     await this.db.run(
-      `INSERT OR IGNORE INTO check_failures (learner_id, lesson, task, sandbox_id, exchange_number, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO check_failures (learner_id, lesson, task, sandbox_id, exchange_number, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [failure.learnerId, failure.lesson, failure.task, failure.sandboxId, failure.exchangeNumber, failure.detail, failure.at],
     );
   }

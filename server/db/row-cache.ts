@@ -1,12 +1,10 @@
 // A per-process read cache for what several requests in a row ask the database for (the site's
 // session, a learner's progress in a lesson). This process's own writes invalidate an entry at
 // once. Other app processes may share the database file: an entry is kept only while no other
-// connection has committed (OtherWriters' generation), which this process learns within a second.
+// instance has changed the rows (the database's `changes` generation), which this process learns
+// within a second (SQLite) or at once (PostgreSQL).
 
-/** Where the cache learns whether another process may have changed what it holds. */
-export interface Generations {
-  generation(): Promise<number>;
-}
+import type { Generations } from './connection.ts';
 
 interface Entry<V> {
   value: V;
@@ -20,13 +18,13 @@ export class RowCache<V> {
   private version = 0;
 
   constructor(
-    private readonly otherWriters: Generations,
+    private readonly changes: Generations,
     private readonly maxEntries = 10_000,
   ) {}
 
   /** The cached value while nothing may have changed it, otherwise what `read` returns (kept for next time). */
   async get(key: string, read: () => Promise<V>): Promise<V> {
-    const generation = await this.otherWriters.generation();
+    const generation = await this.changes.generation();
     const hit = this.entries.get(key);
     if (hit && hit.generation === generation) {
       // Entries do not age out: keep the ones in use at the far end from eviction.

@@ -16,7 +16,7 @@ export class PredictionStore {
     const right = outcome.cookieRight !== false && outcome.storeRight !== false ? 1 : 0;
     await this.db.run(
       `INSERT INTO sandbox_predictions (sandbox_id, made, correct) VALUES (?, 1, ?)
-       ON CONFLICT (sandbox_id) DO UPDATE SET made = made + 1, correct = correct + excluded.correct`,
+       ON CONFLICT (sandbox_id) DO UPDATE SET made = sandbox_predictions.made + 1, correct = sandbox_predictions.correct + excluded.correct`,
       [sandboxId, right],
     );
   }

@@ -27,12 +27,12 @@ export class ProgressStore {
   /**
    * A lesson page and the task refreshes after each exchange ask for the same progress within
    * moments. This process's writes invalidate it; another process's show within a second (see
-   * other-writers.ts).
+   * server/db/data-version.ts, notifications.ts).
    */
   private readonly lessons: RowCache<LessonProgress>;
 
   constructor(private readonly db: Database) {
-    this.lessons = new RowCache(db.otherWriters);
+    this.lessons = new RowCache(db.changes('lesson_sandboxes', 'solved_tasks', 'hints_shown', 'progress_resets', 'lesson_resets'));
   }
 
   /** One lesson's progress in a single query: every lesson page and task refresh asks for it. */
@@ -41,23 +41,24 @@ export class ProgressStore {
   }
 
   private async readLesson(learnerId: string, lesson: string): Promise<LessonProgress> {
-    const row = await this.db.get<{ sandbox_id: string | null; solved: string; hints: string; reset_at: number | null }>(
-      `SELECT
-         (SELECT sandbox_id FROM lesson_sandboxes WHERE learner_id = $learner AND lesson = $lesson) AS sandbox_id,
-         (SELECT json_group_array(task) FROM solved_tasks WHERE learner_id = $learner AND lesson = $lesson) AS solved,
-         (SELECT json_group_object(task, count) FROM hints_shown WHERE learner_id = $learner AND lesson = $lesson) AS hints,
-         max(
-           coalesce((SELECT reset_at FROM progress_resets WHERE learner_id = $learner), 0),
-           coalesce((SELECT reset_at FROM lesson_resets WHERE learner_id = $learner AND lesson = $lesson), 0)
-         ) AS reset_at`,
-      { $learner: learnerId, $lesson: lesson },
+    // One round trip: a row per fact, told apart by its kind.
+    const rows = await this.db.all<{ kind: 'sandbox' | 'solved' | 'hint' | 'reset'; text: string | null; n: number | null }>(
+      `SELECT 'sandbox' AS kind, sandbox_id AS text, CAST(NULL AS BIGINT) AS n FROM lesson_sandboxes WHERE learner_id = ? AND lesson = ?
+       UNION ALL SELECT 'solved', task, NULL FROM solved_tasks WHERE learner_id = ? AND lesson = ?
+       UNION ALL SELECT 'hint', task, count FROM hints_shown WHERE learner_id = ? AND lesson = ?
+       UNION ALL SELECT 'reset', NULL, reset_at FROM progress_resets WHERE learner_id = ?
+       UNION ALL SELECT 'reset', NULL, reset_at FROM lesson_resets WHERE learner_id = ? AND lesson = ?`,
+      [learnerId, lesson, learnerId, lesson, learnerId, lesson, learnerId, learnerId, lesson],
     );
-    return {
-      sandboxId: row?.sandbox_id ?? null,
-      resetAt: row?.reset_at ?? 0,
-      solved: new Set(JSON.parse(row?.solved ?? '[]') as string[]),
-      hints: new Map(Object.entries(JSON.parse(row?.hints ?? '{}') as Record<string, number>)),
-    };
+    const progress = emptyProgress();
+    let resetAt = 0;
+    for (const row of rows) {
+      if (row.kind === 'sandbox') progress.sandboxId = row.text;
+      else if (row.kind === 'solved') progress.solved.add(row.text!);
+      else if (row.kind === 'hint') progress.hints.set(row.text!, row.n!);
+      else resetAt = Math.max(resetAt, row.n!);
+    }
+    return { ...progress, resetAt };
   }
 
   async forLearner(learnerId: string): Promise<Map<string, LessonProgress>> {
@@ -88,7 +89,7 @@ export class ProgressStore {
         ? // The stale row may be gone already (the clean-up deletes abandoned sandboxes' rows).
           this.db.run(
             `INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?)
-             ON CONFLICT (learner_id, lesson) DO UPDATE SET sandbox_id = excluded.sandbox_id WHERE sandbox_id = ?`,
+             ON CONFLICT (learner_id, lesson) DO UPDATE SET sandbox_id = excluded.sandbox_id WHERE lesson_sandboxes.sandbox_id = ?`,
             [learnerId, lesson, sandboxId, stale],
           )
         : this.db.run('INSERT INTO lesson_sandboxes (learner_id, lesson, sandbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, sandboxId]),
@@ -106,7 +107,7 @@ export class ProgressStore {
   /** Returns whether the task was newly solved. */
   async markSolved(learnerId: string, lesson: string, task: string): Promise<boolean> {
     const { changes } = await this.lessons.writing(lessonKey(learnerId, lesson), () =>
-      this.db.run('INSERT OR IGNORE INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?)', [learnerId, lesson, task, Date.now()]),
+      this.db.run('INSERT INTO solved_tasks (learner_id, lesson, task, solved_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [learnerId, lesson, task, Date.now()]),
     );
     return changes > 0;
   }
@@ -116,7 +117,7 @@ export class ProgressStore {
     await this.lessons.writing(lessonKey(learnerId, lesson), () =>
       this.db.run(
         `INSERT INTO hints_shown (learner_id, lesson, task, count) VALUES (?, ?, ?, ?)
-         ON CONFLICT (learner_id, lesson, task) DO UPDATE SET count = max(count, excluded.count)`,
+         ON CONFLICT (learner_id, lesson, task) DO UPDATE SET count = CASE WHEN excluded.count > hints_shown.count THEN excluded.count ELSE hints_shown.count END`,
         [learnerId, lesson, task, count],
       ),
     );

@@ -59,7 +59,10 @@ export async function startReplayLab(lessons: Lesson[]): Promise<ReplayLab> {
     const config: Config = {
       port: 0,
       host: '127.0.0.1',
-      databasePath,
+      database: databasePath,
+      databaseSchema: 'public',
+      redisUrl: null,
+      siteSessionStore: 'database',
       production: false,
       trustProxy: 0,
       siteSessionSecret: randomBytes(32).toString('hex'),

@@ -2,9 +2,9 @@
 // middleware (built once per options change, evicted least-recently-used) and a short history.
 import { randomBytes } from 'node:crypto';
 import session from 'express-session';
-import type { Database } from '../db/database.ts';
+import type { Database, Generations } from '../db/database.ts';
 import { toSessionOptions, validateOptions, type SandboxOptions } from './options.ts';
-import { SqliteSessionStore } from '../stores/sqlite-session-store.ts';
+import { DatabaseSessionStore } from '../stores/database-session-store.ts';
 import { LabMemoryStore, emptyMemorySessions, type MemorySessions } from '../stores/memory-session-store.ts';
 import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
@@ -28,12 +28,15 @@ export class SandboxRegistry {
   private readonly loading = new Map<string, Promise<Sandbox | null>>();
 
   readonly limits: RegistryLimits;
+  /** Changes when another instance may have changed a sandbox's options, or deleted it. */
+  private readonly optionChanges: Generations;
 
   constructor(
     private readonly db: Database,
     limits: Partial<RegistryLimits> = {},
   ) {
     this.limits = { ...defaultRegistryLimits, ...limits };
+    this.optionChanges = db.changes('sandboxes');
   }
 
   get liveCount(): number {
@@ -43,7 +46,7 @@ export class SandboxRegistry {
   async create(options: SandboxOptions): Promise<Sandbox> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
-    const generation = await this.db.otherWriters.generation();
+    const generation = await this.optionChanges.generation();
     await this.db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, ?, ?)', [id, JSON.stringify(options), now, now]);
     return this.remember(this.newSandbox(id, options, now, generation));
   }
@@ -85,8 +88,8 @@ export class SandboxRegistry {
     if (!isSandboxId(id)) return null;
     // Another app process may have changed the options or deleted the sandbox. Whether anything
     // changed elsewhere is one query for the whole process, at most every three quarters of a
-    // second (see other-writers.ts).
-    const generation = await this.db.otherWriters.generation();
+    // second (see server/db/data-version.ts and notifications.ts).
+    const generation = await this.optionChanges.generation();
     const hit = this.live.get(id);
     if (hit) {
       this.live.delete(id);
@@ -106,9 +109,10 @@ export class SandboxRegistry {
   async updateOptions(sandbox: Sandbox, options: SandboxOptions): Promise<void> {
     // Strictly increasing in the row itself, whichever process wrote last, so another process
     // notices even two changes within one millisecond.
+    const now = Date.now();
     const [row] = await this.db.all<{ updated_at: number }>(
-      'UPDATE sandboxes SET options = ?, updated_at = max(updated_at + 1, ?) WHERE id = ? RETURNING updated_at',
-      [JSON.stringify(options), Date.now(), sandbox.id],
+      'UPDATE sandboxes SET options = ?, updated_at = CASE WHEN updated_at + 1 > ? THEN updated_at + 1 ELSE ? END WHERE id = ? RETURNING updated_at',
+      [JSON.stringify(options), now, now, sandbox.id],
     );
     sandbox.adopt(this.build(sandbox.id, options, sandbox.memorySessions, row?.updated_at ?? Math.max(Date.now(), sandbox.builtFrom + 1)));
   }
@@ -187,7 +191,7 @@ export class SandboxRegistry {
    * with this middleware's cookie options), so every middleware gets a store instance of its own.
    */
   private build(id: string, options: SandboxOptions, memorySessions: MemorySessions, builtFrom: number): SandboxState {
-    const store = options.store === 'sqlite' ? new SqliteSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
+    const store = options.store === 'sqlite' ? new DatabaseSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
     recordStoreCalls(store);
     return { options, middleware: session(toSessionOptions(options, sandboxPath(id), store)), store, builtFrom };
   }

@@ -64,7 +64,7 @@ export class Sandbox {
   store: InspectableStore;
   builtFrom: number;
   readonly history: ExchangeLog;
-  /** The database's OtherWriters generation the options were read or written in (-1: read them again). */
+  /** The generation of the database's watch on sandboxes' options the options were read or written in (-1: read them again). */
   generation: number;
   /** When this process last recorded the sandbox's use in the database. */
   usedWrittenAt = 0;

@@ -7,7 +7,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
-import { SqliteSessionStore } from './sqlite-session-store.ts';
+import { DatabaseSessionStore } from './database-session-store.ts';
 
 /** Idle timeout: progress in a course is worth keeping for weeks, and it is renewed on use. */
 const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
@@ -21,8 +21,8 @@ export function siteSession(db: Database, config: Config): RequestHandler[] {
     secret: config.siteSessionSecret,
     // The store's expiry slides with each visit; writing it once a minute is plenty for a 30-day
     // timeout. A page and the task refreshes after it read the same session: keep it in memory
-    // while no other process on the same database may have changed it (see other-writers.ts).
-    store: new SqliteSessionStore(db, 'site', { touchAfterMs: 60_000, cached: true }),
+    // while no other process on the same database may have changed it (see server/db/data-version.ts, notifications.ts).
+    store: new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: true }),
     cookie: {
       path: '/',
       httpOnly: true,

@@ -1,20 +1,22 @@
-// The real app (buildApp) in this process, on a free port over a real SQLite file in a temp
-// folder, with the knobs tests need: config overrides, rate limits, registry limits, a short
-// SQLite busy timeout. Requests go through test/support/http.ts and test/support/sandbox.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The real app (buildApp) in this process, on a free port over a fresh database of the run's engine
+// (a SQLite file in a temp folder, or a PostgreSQL schema: test/support/database.ts), with the
+// knobs tests need: config overrides, rate limits, registry limits, a short SQLite busy timeout.
+// Requests go through test/support/http.ts and test/support/sandbox.ts.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { buildApp } from '../../server/app.ts';
-import { openDatabase, type Database } from '../../server/db/database.ts';
+import type { Database } from '../../server/db/database.ts';
+import { freshDatabase, type TestDatabase } from './database.ts';
 import type { Limits } from '../../server/http/rate-limits.ts';
 import type { Config } from '../../server/config.ts';
 import type { RegistryLimits } from '../../server/sandbox/registry.ts';
 
 export interface Lab {
   baseUrl: string;
-  databasePath: string;
+  /** The database the lab runs on: open() gives another connection, as another process would have. */
+  database: TestDatabase;
+  /** The SQLite file (for tests of SQLite's own behaviour); null on PostgreSQL. */
+  databasePath: string | null;
   db: Database;
   registry: ReturnType<typeof buildApp>['registry'];
   progress: ReturnType<typeof buildApp>['progress'];
@@ -36,11 +38,15 @@ export interface LabOptions {
   busyTimeoutMs?: number;
 }
 
-export function testConfig(databasePath: string): Config {
+/** The configuration of a lab on `database` (a SQLite path, or a PostgreSQL URL with `schema`). */
+export function testConfig(database: string, schema = 'public'): Config {
   return {
     port: 0,
     host: '127.0.0.1',
-    databasePath,
+    database,
+    databaseSchema: schema,
+    redisUrl: testRedisUrl,
+    siteSessionStore: testRedisUrl && process.env.LAB_TEST_SITE_SESSION_STORE === 'redis' ? 'redis' : 'database',
     production: false,
     trustProxy: 0,
     siteSessionSecret: 'test-site-secret-that-is-long-enough-000',
@@ -49,16 +55,18 @@ export function testConfig(databasePath: string): Config {
   };
 }
 
+/** The Redis server of this run (LAB_TEST_REDIS_URL), which every lab is then configured with. */
+export const testRedisUrl = process.env.LAB_TEST_REDIS_URL || null;
+
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
-  const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-test-'));
-  return launch(join(dir, 'lab.sqlite'), dir, options);
+  return launch(await freshDatabase(), options);
 }
 
-/** `ownedDir` is the temp folder to remove on stop; it passes to the lab a restart starts. */
-async function launch(databasePath: string, ownedDir: string, options: LabOptions): Promise<Lab> {
-  const db = await openDatabase(databasePath, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
+/** The lab owns `database` (and drops it on stop); it passes to the lab a restart starts. */
+async function launch(database: TestDatabase, options: LabOptions): Promise<Lab> {
+  const db = await database.open(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
   const { app, registry, progress } = buildApp({
-    config: { ...testConfig(databasePath), ...options.config },
+    config: { ...testConfig(database.target, database.schema ?? 'public'), ...options.config },
     db,
     limits: options.limits,
     registryLimits: options.registryLimits,
@@ -77,18 +85,19 @@ async function launch(databasePath: string, ownedDir: string, options: LabOption
   };
   return {
     baseUrl: `http://127.0.0.1:${port}`,
-    databasePath,
+    database,
+    databasePath: database.engine === 'sqlite' ? database.target : null,
     db,
     registry,
     progress,
     server,
     restart: async () => {
       await stopServer();
-      return launch(databasePath, ownedDir, options);
+      return launch(database, options);
     },
     stop: async () => {
       await stopServer();
-      rmSync(ownedDir, { recursive: true, force: true });
+      await database.drop();
     },
   };
 }

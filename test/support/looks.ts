@@ -1,9 +1,9 @@
-// OtherWriters' looks (its one query, PRAGMA data_version) counted and awaitable, so a test can
+// A DataVersionWatch's looks (its one query, PRAGMA data_version) counted and awaitable, so a test can
 // wait for a background look to have answered instead of sleeping "long enough" for it.
-import { OtherWriters } from '../../server/db/other-writers.ts';
+import { DataVersionWatch } from '../../server/db/data-version.ts';
 import type { Database } from '../../server/db/database.ts';
 
-/** What OtherWriters asks of a connection. */
+/** What a DataVersionWatch asks of a connection. */
 export interface Queryable {
   get<T extends Record<string, unknown>>(sql: string): Promise<T | undefined>;
 }
@@ -12,7 +12,7 @@ export interface WatchedLooks {
   get<T extends Record<string, unknown>>(sql: string): Promise<T | undefined>;
   /** How many looks have started. */
   count(): number;
-  /** Resolves once every look started so far has answered or failed (and OtherWriters has taken it in). */
+  /** Resolves once every look started so far has answered or failed (and the watch has taken it in). */
   settled(): Promise<void>;
 }
 
@@ -25,13 +25,14 @@ export function watchLooks(db: Queryable): WatchedLooks {
       return look;
     },
     count: () => looks.length,
-    // OtherWriters awaited each look before this does, so its own handling of the answer runs first.
+    // The watch awaited each look before this does, so its own handling of the answer runs first.
     settled: async () => void (await Promise.allSettled(looks)),
   };
 }
 
-/** The database, with an OtherWriters of its own whose looks the test can count and wait for. */
+/** The (SQLite) database, with a change watch of its own whose looks the test can count and wait for. */
 export function withWatchedLooks(db: Database, withinMs: number): { db: Database; looks: WatchedLooks } {
   const looks = watchLooks(db);
-  return { db: { ...db, otherWriters: new OtherWriters(looks, withinMs) }, looks };
+  const watch = new DataVersionWatch(looks, withinMs);
+  return { db: { ...db, changes: () => watch }, looks };
 }

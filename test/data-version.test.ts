@@ -1,4 +1,4 @@
-// OtherWriters: one query (PRAGMA data_version) tells this process whether another process has
+// DataVersionWatch: one query (PRAGMA data_version) tells this process whether another process has
 // committed to the shared database file. It must see every commit made elsewhere within withinMs,
 // never mistake this connection's own commits for one, and cost one query per interval at most.
 import { after, afterEach, before, beforeEach, describe, it, mock } from 'node:test';
@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../server/db/database.ts';
-import { OtherWriters } from '../server/db/other-writers.ts';
+import { DataVersionWatch } from '../server/db/data-version.ts';
 import { watchLooks } from './support/looks.ts';
 
 let dir: string;
@@ -34,10 +34,10 @@ const age = (ms: number) => mock.timers.tick(ms);
 let rows = 0;
 const commit = (db: Database) => db.run('INSERT INTO sandboxes (id, options, created_at, updated_at) VALUES (?, ?, 0, 0)', [`row${rows++}`, '{}']);
 
-describe('OtherWriters', () => {
+describe('DataVersionWatch', () => {
   it('looks once, then not again before three quarters of withinMs', async () => {
     const db = watchLooks(here);
-    const writers = new OtherWriters(db, 200);
+    const writers = new DataVersionWatch(db, 200);
     const first = await writers.generation();
     age(140);
     for (let i = 0; i < 10; i++) assert.equal(await writers.generation(), first);
@@ -46,7 +46,7 @@ describe('OtherWriters', () => {
   });
 
   it('this connection\'s own commits leave the generation as it is', async () => {
-    const writers = new OtherWriters(here, 200);
+    const writers = new DataVersionWatch(here, 200);
     const first = await writers.generation();
     await commit(here);
     age(250);
@@ -55,7 +55,7 @@ describe('OtherWriters', () => {
 
   it('another connection\'s commit is seen in the background past three quarters of withinMs', async () => {
     const db = watchLooks(here);
-    const writers = new OtherWriters(db, 200);
+    const writers = new DataVersionWatch(db, 200);
     const first = await writers.generation();
     await commit(elsewhere);
     age(160);
@@ -68,7 +68,7 @@ describe('OtherWriters', () => {
   });
 
   it('past withinMs, waits for a look: a commit made elsewhere is never missed for longer', async () => {
-    const writers = new OtherWriters(here, 200);
+    const writers = new DataVersionWatch(here, 200);
     const first = await writers.generation();
     await commit(elsewhere);
     age(250);
@@ -80,7 +80,7 @@ describe('OtherWriters', () => {
 
   it('a clock set back does not stop the looks, nor make every call look', async () => {
     const db = watchLooks(here);
-    const writers = new OtherWriters(db, 200);
+    const writers = new DataVersionWatch(db, 200);
     const first = await writers.generation();
     mock.timers.setTime(Date.now() - 60_000);
     await commit(elsewhere);
@@ -94,7 +94,7 @@ describe('OtherWriters', () => {
     let versions = 1;
     let hang = false;
     const db = { get: async <T,>() => (hang ? new Promise<T>(() => {}) : ({ data_version: versions } as T)) };
-    const writers = new OtherWriters(db, 200);
+    const writers = new DataVersionWatch(db, 200);
     const first = await writers.generation();
     age(160);
     hang = true;
@@ -108,7 +108,7 @@ describe('OtherWriters', () => {
   it('a failed background look changes nothing; past withinMs, the error reaches the caller', async () => {
     let fail = false;
     const db = watchLooks({ get: async <T,>() => (fail ? Promise.reject(new Error('disk gone')) : ({ data_version: 1 } as T)) });
-    const writers = new OtherWriters(db, 200);
+    const writers = new DataVersionWatch(db, 200);
     const first = await writers.generation();
     age(160);
     fail = true;

@@ -6,12 +6,14 @@
 // change made elsewhere shows within `withinMs`. (Re-reading each entry on its own every second
 // instead costs hundreds of queries a second under a classroom's load: docs/performance.md.)
 
-/** Just what a look needs from the database (see database.ts). */
+import type { Generations } from './connection.ts';
+
+/** Just what a look needs from the database (see sqlite.ts). */
 interface Queryable {
   get<T extends Record<string, unknown>>(sql: string): Promise<T | undefined>;
 }
 
-export class OtherWriters {
+export class DataVersionWatch implements Generations {
   /** Counts the changes seen. Anything read in an earlier generation may be stale. */
   private seen = 0;
   private dataVersion: number | undefined;

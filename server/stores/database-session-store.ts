@@ -1,16 +1,18 @@
-// An express-session Store over the lab's SQLite database, one namespace per sandbox (and one for
-// the site itself). Built like express-session's own MemoryStore: a subclass of Store.
+// An express-session Store over the lab's database (SQLite or PostgreSQL), one namespace per
+// sandbox (and one for the site itself). Built like express-session's own MemoryStore: a subclass
+// of Store.
 import session from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Database } from '../db/database.ts';
 import { RowCache } from '../db/row-cache.ts';
+import { sessionWithCookie } from '../db/dialect.ts';
 
 type Callback<T = void> = (err: unknown, result?: T) => void;
 
 /** A browser-session cookie (no maxAge) has no expiry; keep its stored session this long. */
 const BROWSER_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 
-export interface SqliteSessionStoreOptions {
+export interface DatabaseSessionStoreOptions {
   /**
    * Skip a touch's write when this process wrote the session's expiry less than this long ago.
    * The lab's own long-lived session uses it (a page view need not be a disk write); sandboxes
@@ -19,9 +21,10 @@ export interface SqliteSessionStoreOptions {
   touchAfterMs?: number;
   /**
    * Answer `get` from memory while nothing may have changed the session: this process's writes
-   * go through the store, and another process's show within a second (see other-writers.ts). The
+   * go through the store, and another process's show within a second (see server/db/data-version.ts, notifications.ts). The
    * site's session uses it: a lesson page and the task refreshes that follow it read the same
-   * session. Sandboxes do not: every store call they make is shown to the learner.
+   * session. Sandboxes do not: every store call they make is shown to the learner. Only the
+   * "site" namespace may be cached: other instances announce changes to its rows alone.
    */
   cached?: boolean;
 }
@@ -37,7 +40,7 @@ const uncached: Pick<RowCache<StoredRow | undefined>, 'get' | 'writing'> = {
   writing: (_sid, write) => write(),
 };
 
-export class SqliteSessionStore extends session.Store {
+export class DatabaseSessionStore extends session.Store {
   private readonly touchAfterMs: number;
   /** Session id to when this process last wrote its expiry (only kept when touchAfterMs is set). */
   private readonly lastWritten = new Map<string, number>();
@@ -46,11 +49,12 @@ export class SqliteSessionStore extends session.Store {
   constructor(
     private readonly db: Database,
     readonly namespace: string,
-    { touchAfterMs = 0, cached = false }: SqliteSessionStoreOptions = {},
+    { touchAfterMs = 0, cached = false }: DatabaseSessionStoreOptions = {},
   ) {
     super();
     this.touchAfterMs = touchAfterMs;
-    this.cache = cached ? new RowCache(db.otherWriters) : uncached;
+    if (cached && namespace !== 'site') throw new Error('only the site\'s own sessions may be cached: other instances announce changes to those alone');
+    this.cache = cached ? new RowCache(db.changes('site_sessions')) : uncached;
   }
 
   private noteWrite(sid: string): void {
@@ -104,7 +108,7 @@ export class SqliteSessionStore extends session.Store {
     this.noteWrite(sid);
     const write = () =>
       this.db.all<{ sess: string }>(
-        `UPDATE sessions SET sess = json_set(sess, '$.cookie', json(?)), expires_at = ?
+        `UPDATE sessions SET sess = ${sessionWithCookie(this.db.engine)}, expires_at = ?
          WHERE namespace = ? AND sid = ?
          RETURNING sess`,
         [JSON.stringify(sess.cookie), expiresAt(sess), this.namespace, sid],
