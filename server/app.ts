@@ -55,6 +55,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {
+    save: (box, recorded) => registry.recordExchange(box, recorded),
     renderFragment: (box, recorded) => exchangeFragment(render, box, recorded),
     recorded: async (box, recorded) => {
       if (recorded.prediction) await predictions.count(box.id, recorded.prediction);

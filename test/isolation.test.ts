@@ -149,7 +149,7 @@ describe('sandboxes evicted from the live set', () => {
     const fromMemory = await visit(memoryBrowser, memory);
     assert.equal(fromMemory.exchange.storeCalls[0]?.found, true, 'eviction dropped only the idle middleware');
     assert.equal((fromMemory.exchange.sessionBefore as Record<string, unknown> | null)?.k, 'v');
-    assert.equal(fromMemory.exchange.number, 1, 'the short exchange history went with the middleware');
+    assert.equal(fromMemory.exchange.number, 2, 'the exchange history is kept in the database, not with the middleware');
     const fromSqlite = await visit(sqliteBrowser, sqlite);
     assert.equal(fromSqlite.exchange.storeCalls[0]?.found, true);
     assert.equal((fromSqlite.exchange.sessionBefore as Record<string, unknown> | null)?.k, 'v');

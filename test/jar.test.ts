@@ -162,7 +162,9 @@ describe('a request with no Host header (HTTP/1.0)', () => {
     const port = new URL(lab.baseUrl).port;
     const raw = (request: string) =>
       new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+        // Sent whole, and the socket left open for the answer (as an HTTP/1.0 client does): the
+        // server closes it after answering.
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
         let answer = '';
         socket.on('data', (chunk) => (answer += chunk.toString()));
         socket.on('end', () => resolve(answer));

@@ -281,10 +281,11 @@ describe('progress and restarts', () => {
       assert.equal((await showHint(learner, L1.slug, 'rename-the-cookie')).status, 303);
       const saved = await exportOf(learner);
 
+      const exchanges = await readExchanges(own.baseUrl, sandboxId);
       own = await own.restart();
       const back = learner.at(own.baseUrl);
-      // The recorded exchanges died with the process: only stored progress can say "solved".
-      assert.deepEqual(await readExchanges(own.baseUrl, sandboxId), []);
+      // The recorded exchanges are kept in the database, as the progress is.
+      assert.deepEqual(await readExchanges(own.baseUrl, sandboxId), exchanges);
       assert.deepEqual(await solvedOf(back, L1.slug), ['get-a-cookie', 'data-stays-in-store']);
       assert.equal((await tasksOf(back, L1.slug)).get('rename-the-cookie')!.hintsListed, 1);
       assert.equal((await openLesson(back, L1.slug)).sandboxId, sandboxId, 'the same sandbox');

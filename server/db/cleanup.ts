@@ -30,6 +30,7 @@ export async function cleanUp(db: Database, registry: SandboxRegistry, progress:
     if (changes === 0) continue;
     await db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await db.run('DELETE FROM sandbox_predictions WHERE sandbox_id = ?', [id]);
+    await registry.forgetRecords(id);
     await progress.forgetSandbox(id);
     abandoned.push(id);
   }

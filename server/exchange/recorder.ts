@@ -24,6 +24,8 @@ export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
 export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
 
 export interface ExchangeOutput {
+  /** Stores the exchange where every instance sees it, numbering it, and adds it to the sandbox's history. */
+  save: (sandbox: Sandbox, exchange: Exchange) => Promise<void>;
   renderFragment: FragmentRenderer;
   /** Runs once the exchange is in the sandbox's log, before its answer is written (counting a prediction). */
   recorded?: (sandbox: Sandbox, exchange: Exchange) => Promise<void>;
@@ -125,7 +127,7 @@ function finish(res: Response, state: ExchangeState): void {
  * Installed before express-session wraps res.end, so express-session's "really end now" (after
  * it saved or touched the session) lands here; only then is the whole exchange known.
  */
-function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { renderFragment, recorded }: ExchangeOutput): void {
+function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { save, renderFragment, recorded }: ExchangeOutput): void {
   const end = res.end.bind(res) as (body?: string) => Response;
   res.end = function finishExchange(...args: unknown[]) {
     if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
@@ -135,7 +137,7 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
     if (!res.headersSent) res.writeHead(res.statusCode);
     record(req, res, state, action)
       .then(async (exchange) => {
-        state.sandbox.history.push(exchange);
+        await save(state.sandbox, exchange);
         await recorded?.(state.sandbox, exchange).catch((err: unknown) => console.error('after recording an exchange:', err));
         const format = state.format;
         if (format === 'json') end(JSON.stringify(exchange));
@@ -177,7 +179,8 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   // An HTTP/1.0 request may name no host; cookies are then scoped to none.
   const host = req.hostname ?? '';
   return {
-    number: sandbox.history.takeNumber(),
+    // Given when the exchange is stored (ExchangeOutput.save): numbers follow the order exchanges are recorded.
+    number: 0,
     startedAt: state.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     action,

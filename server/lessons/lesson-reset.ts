@@ -8,6 +8,7 @@ import type { Lesson } from './schema.ts';
 export async function putSandboxBack(registry: SandboxRegistry, sandbox: Sandbox, lesson: Lesson, host: string): Promise<Clearing> {
   // Computed first: the names the sandbox used before its options go back.
   const clearing = clearSandboxCookies(sandbox, host, [lesson.sandbox.name]);
+  await registry.noteCookiesCleared(sandbox);
   await registry.updateOptions(sandbox, lesson.sandbox);
   return clearing;
 }

@@ -198,7 +198,8 @@ export class LessonRun {
 
   /** What the tasks route checks: the sandbox's exchanges, options, probe and restarts, as recorded. */
   async observation(): Promise<Observation> {
-    const sandbox = await this.lab.registry.find(this.sandboxPath.split('/').pop()!);
+    const found = await this.lab.registry.find(this.sandboxPath.split('/').pop()!);
+    const sandbox = found && (await this.lab.registry.current(found));
     if (!sandbox) throw new Error('the sandbox is gone');
     return { exchanges: sandbox.exchanges, options: sandbox.options, probe: sandbox.probe?.value ?? null, probeAt: sandbox.probe?.at ?? null, probeSent: sandbox.probe?.sent ?? null, restarts: sandbox.restarts };
   }

@@ -21,9 +21,10 @@ export function sandboxApi(registry: SandboxRegistry) {
     res.json(sandbox.options);
   };
 
-  const listExchanges: RequestHandler = (_req, res) => {
+  const listExchanges: RequestHandler = async (_req, res) => {
+    const sandbox = await registry.current(res.locals.sandbox);
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ exchanges: res.locals.sandbox.exchanges });
+    res.json({ exchanges: sandbox.exchanges });
   };
 
   return { create, showOptions, updateOptions, listExchanges };

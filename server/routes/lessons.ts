@@ -111,6 +111,8 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
 
   /** Checks each unsolved task against what really happened; a pass is saved at once. */
   async function taskStates(learner: string, lesson: Lesson, sandbox: Sandbox, saved: LessonProgress): Promise<TaskState[]> {
+    // Checked against what the database holds: the exchange that solves it may have been answered by another instance a moment ago.
+    await registry.current(sandbox);
     // After a reset, only what the learner does from then on counts.
     const since = saved.resetAt;
     const seen = {

@@ -74,10 +74,10 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   };
 
   /** Remembers what document.cookie showed the learner's page, for lesson checks. */
-  const probe: RequestHandler = (req, res) => {
+  const probe: RequestHandler = async (req, res) => {
     const value = (req.body as Record<string, unknown> | undefined)?.documentCookie;
     if (typeof value !== 'string' || value.length > 4096) throw new HttpError(400, 'documentCookie must be the text of document.cookie (at most 4096 characters)', 'documentCookie');
-    res.locals.sandbox.probe = { value, at: Date.now(), sent: cookieNames(req.headers.cookie) };
+    await registry.noteProbe(res.locals.sandbox, { value, at: Date.now(), sent: cookieNames(req.headers.cookie) });
     // Lets other panels (a lesson's tasks) refresh, as after an exchange or an options change.
     if (isHtmx(req)) res.setHeader('HX-Trigger', 'sandbox-probe');
     res.status(204).end();
@@ -89,10 +89,10 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
    * sends there (HttpOnly ones included), untouched. The page also says what its JavaScript saw
    * (document.cookie under the same path), which lesson checks use.
    */
-  const jar: RequestHandler = (req, res) => {
-    const sandbox = res.locals.sandbox;
+  const jar: RequestHandler = async (req, res) => {
+    const sandbox = await registry.current(res.locals.sandbox);
     const documentCookie = readDocumentCookie(req.get('X-Document-Cookie'));
-    if (documentCookie !== null) sandbox.probe = { value: documentCookie, at: Date.now(), sent: cookieNames(req.headers.cookie) };
+    if (documentCookie !== null) await registry.noteProbe(sandbox, { value: documentCookie, at: Date.now(), sent: cookieNames(req.headers.cookie) });
     // The verdict is about the latest exchange, so it reads the cookie by the name that exchange used.
     const name = sandbox.history.latest?.options.name ?? sandbox.options.name;
     const cookieHeader = req.headers.cookie === undefined ? null : hideValueOf(req.headers.cookie, SITE_COOKIE_NAME);
@@ -103,11 +103,12 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   };
 
   /** "Clear my cookie": expires every cookie the sandbox may have left in this browser, and says which. */
-  const clearCookies: RequestHandler = (req, res) => {
-    const sandbox = res.locals.sandbox;
+  const clearCookies: RequestHandler = async (req, res) => {
+    const sandbox = await registry.current(res.locals.sandbox);
     // The request is under the sandbox's path: every cookie it carried (but the lab's own) is the sandbox's.
     const carried = cookieNames(req.headers.cookie).filter((name) => name !== SITE_COOKIE_NAME);
     const { headers, cleared } = clearSandboxCookies(sandbox, req.hostname ?? '', carried);
+    await registry.noteCookiesCleared(sandbox);
     res.append('Set-Cookie', headers);
     res.setHeader('Cache-Control', 'no-store');
     const format = negotiate(req, res);
@@ -117,9 +118,9 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
   };
 
   /** Drops the sandbox's middleware and MemoryStore as a server restart would. */
-  const restart: RequestHandler = (req, res) => {
+  const restart: RequestHandler = async (req, res) => {
     const sandbox = res.locals.sandbox;
-    registry.restart(sandbox);
+    await registry.restart(sandbox);
     if (isHtmx(req)) res.send(render('partials/restart-note', { sandbox }));
     else res.redirect(303, sandbox.path);
   };

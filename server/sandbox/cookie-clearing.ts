@@ -18,8 +18,8 @@ export interface Clearing {
  * still name: the current name, `extraNames` (the cookies the clearing request itself carried, when
  * it came under the sandbox's path; a lesson's own name), and each name its kept exchanges set,
  * under the sandbox's path, host-only and under each Domain those exchanges used. `host` is the
- * host the browser addressed: a Domain that does not cover it would be refused. Records, on the
- * sandbox, that its cookies were cleared (the jar's verdict then says so).
+ * host the browser addressed: a Domain that does not cover it would be refused. (The caller records
+ * that they were cleared, registry.noteCookiesCleared: the jar's verdict then says so.)
  */
 export function clearSandboxCookies(sandbox: Sandbox, host: string, extraNames: readonly string[] = []): Clearing {
   const names = new Set<string>([sandbox.options.name, ...extraNames]);
@@ -42,6 +42,5 @@ export function clearSandboxCookies(sandbox: Sandbox, host: string, extraNames: 
       cleared.push(`${name} (Path=${sandbox.path}${domain ? `, Domain=${domain}` : ', this host only'})`);
     }
   }
-  sandbox.cookiesClearedAfter = sandbox.history.latest?.number ?? 0;
   return { headers, cleared };
 }

@@ -1,5 +1,7 @@
-// Sandboxes: their options in SQLite, and for the recently used ones a live express-session
-// middleware (built once per options change, evicted least-recently-used) and a short history.
+// Sandboxes: their options and what they recorded in the database, and for the recently used ones
+// a live express-session middleware (built once per options change, evicted least-recently-used)
+// and a copy of their latest exchanges, brought up to date when another instance adds to them.
+// Long because it is the one place that keeps a sandbox's live parts and its stored parts in step.
 import { randomBytes } from 'node:crypto';
 import session from 'express-session';
 import type { Database, Generations } from '../db/database.ts';
@@ -8,6 +10,8 @@ import { DatabaseSessionStore } from '../stores/database-session-store.ts';
 import { LabMemoryStore, emptyMemorySessions, type MemorySessions } from '../stores/memory-session-store.ts';
 import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
+import { SandboxRecords, type ProbeReading, type SandboxState as RecordedState } from './sandbox-records.ts';
+import type { Exchange } from './model.ts';
 
 export interface RegistryLimits {
   /** Live middlewares held at once. */
@@ -25,18 +29,26 @@ export class SandboxRegistry {
    * by a restart, removed with the sandbox.
    */
   private readonly memorySessionsById = new Map<string, MemorySessions>();
+  /** The latest restart each memory store has been through (another instance's restart empties it too). */
+  private readonly restartApplied = new Map<string, number>();
   private readonly loading = new Map<string, Promise<Sandbox | null>>();
 
   readonly limits: RegistryLimits;
-  /** Changes when another instance may have changed a sandbox's options, or deleted it. */
+  private readonly records: SandboxRecords;
+  /** Change when another instance may have changed a sandbox's options (or deleted it), its exchanges, or the rest of what it recorded. */
   private readonly optionChanges: Generations;
+  private readonly exchangeChanges: Generations;
+  private readonly stateChanges: Generations;
 
   constructor(
     private readonly db: Database,
     limits: Partial<RegistryLimits> = {},
   ) {
     this.limits = { ...defaultRegistryLimits, ...limits };
+    this.records = new SandboxRecords(db, this.limits.exchangesPerSandbox);
     this.optionChanges = db.changes('sandboxes');
+    this.exchangeChanges = db.changes('exchanges');
+    this.stateChanges = db.changes('sandbox_state');
   }
 
   get liveCount(): number {
@@ -51,19 +63,63 @@ export class SandboxRegistry {
     return this.remember(this.newSandbox(id, options, now, generation));
   }
 
-  /** The sandbox, or null when no sandbox has that id. */
+  /**
+   * The sandbox, or null when no sandbox has that id. What it recorded is as this instance last
+   * heard of it: another instance's additions show within a second (SQLite) or at once (PostgreSQL).
+   */
   async find(id: string): Promise<Sandbox | null> {
     const sandbox = await this.lookup(id);
-    if (sandbox) this.noteUse(sandbox);
+    if (sandbox) {
+      await this.sync(sandbox, false);
+      this.noteUse(sandbox);
+    }
     return sandbox;
+  }
+
+  /**
+   * Brings the sandbox's exchanges and the rest of what it recorded up to date with the database
+   * itself, without waiting to hear of another instance's change: for what lesson checks and the
+   * API read (a learner's next request may reach another instance a moment after the last one).
+   */
+  async current(sandbox: Sandbox): Promise<Sandbox> {
+    await this.sync(sandbox, true);
+    return sandbox;
+  }
+
+  /**
+   * Stores an exchange, numbering it, and adds it to the sandbox's history. When the lab's own
+   * database fails, the learner still sees what happened (it did happen), with why it was not kept.
+   */
+  async recordExchange(sandbox: Sandbox, exchange: Exchange): Promise<void> {
+    try {
+      exchange.number = await this.records.record(sandbox.id, exchange);
+      sandbox.history.add([exchange]);
+    } catch (err) {
+      exchange.number = (sandbox.history.latest?.number ?? 0) + 1;
+      const why = `the lab could not keep this exchange in its own database (${(err as Error).message}): only the server instance that answered shows it, and lesson checks elsewhere will not see it`;
+      exchange.error = exchange.error ? `${exchange.error}; ${why}` : why;
+      sandbox.history.add([exchange], { stored: false });
+    }
+  }
+
+  /** Remembers what document.cookie showed the learner's page (lesson checks read it). */
+  async noteProbe(sandbox: Sandbox, probe: ProbeReading): Promise<void> {
+    sandbox.probe = probe;
+    await this.records.saveProbe(sandbox.id, probe);
+  }
+
+  /** Remembers that the learner cleared the sandbox's cookies, after its latest exchange. */
+  async noteCookiesCleared(sandbox: Sandbox): Promise<void> {
+    sandbox.cookiesClearedAfter = sandbox.history.latest?.number ?? 0;
+    await this.records.saveCookiesCleared(sandbox.id, sandbox.cookiesClearedAfter);
   }
 
   /** Deletes a sandbox that nobody uses (one that lost a race to become a lesson's sandbox). */
   async remove(id: string): Promise<void> {
-    this.live.delete(id);
-    this.memorySessionsById.delete(id);
+    this.forget([id]);
     await this.db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await this.db.run('DELETE FROM sandboxes WHERE id = ?', [id]);
+    await this.records.forget(id);
   }
 
   /** Drops live sandboxes whose rows were deleted (by the clean-up). */
@@ -71,7 +127,13 @@ export class SandboxRegistry {
     for (const id of ids) {
       this.live.delete(id);
       this.memorySessionsById.delete(id);
+      this.restartApplied.delete(id);
     }
+  }
+
+  /** Deletes what a deleted sandbox recorded (the clean-up). */
+  forgetRecords(id: string): Promise<void> {
+    return this.records.forget(id);
   }
 
   /** Every memory store's sessions, by sandbox id, for housekeeping (expired ones are dropped). */
@@ -121,10 +183,48 @@ export class SandboxRegistry {
    * What a server restart does to this sandbox: the middleware and its store instance are
    * rebuilt, and a MemoryStore's sessions are gone with the old process. SQLite keeps its own.
    */
-  restart(sandbox: Sandbox): void {
+  async restart(sandbox: Sandbox): Promise<void> {
+    const at = Date.now();
+    this.restartLocally(sandbox, at);
+    sandbox.restarts = [...sandbox.restarts, at].slice(-this.limits.exchangesPerSandbox);
+    await this.records.saveRestarts(sandbox.id, sandbox.restarts);
+  }
+
+  private restartLocally(sandbox: Sandbox, at: number): void {
     for (const sid of Object.keys(sandbox.memorySessions)) delete sandbox.memorySessions[sid];
     sandbox.adopt(this.build(sandbox.id, sandbox.options, sandbox.memorySessions, sandbox.builtFrom));
-    sandbox.noteRestart(Date.now());
+    this.restartApplied.set(sandbox.id, at);
+  }
+
+  /**
+   * Reads what another instance may have added: exchanges numbered above those this copy holds,
+   * and the probe, clearing and restarts. `always`: ask the database whatever the watch says.
+   */
+  private async sync(sandbox: Sandbox, always: boolean): Promise<void> {
+    // The generations are read first: a change made while the rows are read shows next time.
+    const [exchanges, state] = await Promise.all([this.exchangeChanges.generation(), this.stateChanges.generation()]);
+    await Promise.all([
+      (always || exchanges !== sandbox.synced.exchanges) &&
+        this.records.exchangesAfter(sandbox.id, sandbox.history.complete).then((added) => {
+          sandbox.history.add(added);
+          sandbox.synced.exchanges = exchanges;
+        }),
+      (always || state !== sandbox.synced.state) &&
+        this.records.state(sandbox.id).then((recorded) => {
+          this.adoptState(sandbox, recorded);
+          sandbox.synced.state = state;
+        }),
+    ]);
+  }
+
+  /** Takes in the recorded state; a restart made through another instance empties this instance's memory store too. */
+  private adoptState(sandbox: Sandbox, recorded: RecordedState): void {
+    const latest = recorded.restarts.at(-1) ?? 0;
+    const applied = this.restartApplied.get(sandbox.id);
+    // The first this instance hears of the sandbox, its memory store is new: nothing to empty.
+    if (applied === undefined) this.restartApplied.set(sandbox.id, latest);
+    else if (latest > applied) this.restartLocally(sandbox, latest);
+    sandbox.adoptState(recorded);
   }
 
   /** Records use at most hourly: the clean-up only needs to know a sandbox is not abandoned. */

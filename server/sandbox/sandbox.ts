@@ -5,6 +5,7 @@ import type { SessionData } from 'express-session';
 import type { MemorySessions } from '../stores/memory-session-store.ts';
 import type { Exchange } from './model.ts';
 import type { SandboxOptions } from './options.ts';
+import type { ProbeReading, SandboxState as SharedState } from './sandbox-records.ts';
 
 /** What the inspector asks of a sandbox's store: the session as it is held, without side effects. */
 export interface InspectableStore {
@@ -22,10 +23,16 @@ export function sandboxPath(id: string): string {
   return `/sandbox/${id}`;
 }
 
-/** The latest exchanges, numbered from 1 in the order they were recorded, at most `limit` kept. */
+/**
+ * This instance's copy of the sandbox's latest exchanges (the database holds them: see
+ * sandbox-records.ts), numbered from 1 in the order they were recorded, at most `limit` kept.
+ */
 export class ExchangeLog {
-  private readonly kept: Exchange[] = [];
-  private next = 1;
+  private kept: Exchange[] = [];
+  /** Every exchange numbered up to this one has been seen (recorded here or read back). */
+  private seenUpTo = 0;
+  /** The numbers of kept exchanges that only this instance holds (the database could not take them). */
+  private readonly unstored = new Set<number>();
 
   constructor(readonly limit: number) {}
 
@@ -38,14 +45,31 @@ export class ExchangeLog {
     return this.kept.at(-1) ?? null;
   }
 
-  /** The number the next exchange gets: taken as it is recorded, so numbers follow the order exchanges finished. */
-  takeNumber(): number {
-    return this.next++;
+  /** Below this number nothing is missing: what another instance recorded is numbered above it. */
+  get complete(): number {
+    return this.seenUpTo;
   }
 
-  push(exchange: Exchange): void {
-    this.kept.push(exchange);
-    if (this.kept.length > this.limit) this.kept.shift();
+  /**
+   * Takes in exchanges (recorded here, or read from the database), in number order, without
+   * duplicates. `stored: false`: an exchange the database could not take, shown by this instance
+   * only; its number is a guess that the next stored exchange takes over.
+   */
+  add(exchanges: readonly Exchange[], { stored = true } = {}): void {
+    if (exchanges.length === 0) return;
+    const byNumber = new Map(this.kept.map((e) => [e.number, e]));
+    for (const exchange of exchanges) {
+      byNumber.set(exchange.number, exchange);
+      if (stored) this.unstored.delete(exchange.number);
+      else this.unstored.add(exchange.number);
+    }
+    this.kept = [...byNumber.values()].sort((a, b) => a.number - b.number).slice(-this.limit);
+    // Numbers are consecutive: the first gap is where another instance's exchange is still unread.
+    const numbers = new Set([...byNumber.keys()].filter((n) => !this.unstored.has(n)));
+    if (numbers.size === 0) return;
+    // Exchanges older than the oldest held are gone for good: nothing below it is worth reading.
+    this.seenUpTo = Math.max(this.seenUpTo, Math.min(...numbers) - 1);
+    while (numbers.has(this.seenUpTo + 1)) this.seenUpTo++;
   }
 }
 
@@ -72,11 +96,13 @@ export class Sandbox {
    * What document.cookie held on the learner's page when they last looked, and when, and the names
    * of the cookies the browser sent with that reading (it comes under the sandbox's path) (null: never).
    */
-  probe: { value: string; at: number; sent: string[] } | null = null;
+  probe: ProbeReading | null = null;
   /** The latest exchange's number when the learner last cleared the sandbox's cookies (null: not since). */
   cookiesClearedAfter: number | null = null;
   /** When this sandbox's server was restarted (ms since the epoch), oldest first: the latest ones only. */
-  readonly restarts: number[] = [];
+  restarts: number[] = [];
+  /** The generations of the database's watch on exchanges and on the rest of the shared state when this copy was last brought up to date. */
+  synced = { exchanges: -1, state: -1 };
 
   constructor(
     readonly id: string,
@@ -100,10 +126,11 @@ export class Sandbox {
     return this.history.all;
   }
 
-  /** Remembers a restart, for lesson checks (as many as the exchanges it keeps, the newest). */
-  noteRestart(at: number): void {
-    this.restarts.push(at);
-    if (this.restarts.length > this.history.limit) this.restarts.shift();
+  /** Takes in the shared state as the database holds it. */
+  adoptState(state: SharedState): void {
+    this.probe = state.probe;
+    this.cookiesClearedAfter = state.cookiesClearedAfter;
+    this.restarts = state.restarts;
   }
 
   /** Puts a middleware built from new options (or the same, after a restart) in place of the old one. */
