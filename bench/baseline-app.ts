@@ -8,8 +8,8 @@ import { DatabaseSessionStore } from '../server/stores/database-session-store.ts
 import { articleOptions } from '../server/sandbox/options.ts';
 
 const port = Number(process.env.PORT ?? 3400);
-const storeKind = process.env.STORE === 'sqlite' ? 'sqlite' : 'memory';
-const db = storeKind === 'sqlite' ? await openDatabase(process.env.DATABASE_PATH ?? 'baseline.sqlite') : null;
+const storeKind = process.env.STORE === 'database' ? 'database' : 'memory';
+const db = storeKind === 'database' ? await openDatabase(process.env.DATABASE_PATH ?? 'baseline.sqlite') : null;
 
 const app = express();
 app.use(express.urlencoded({ extended: false, limit: '10kb' }));

@@ -20,7 +20,7 @@ const measure = () => {
 
 const before = measure();
 const ids: string[] = [];
-for (let i = 0; i < COUNT; i++) ids.push((await registry.create({ ...articleOptions, store: i % 2 ? 'sqlite' : 'memory' })).id);
+for (let i = 0; i < COUNT; i++) ids.push((await registry.create({ ...articleOptions, store: i % 2 ? 'database' : 'memory' })).id);
 const held = measure();
 registry.forget(ids);
 const after = measure();

@@ -43,7 +43,7 @@ async function main() {
   // Measure what npm start runs: the build.
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const lab = await startProcess(['dist/main.js'], { PORT: '3301', DATABASE_PATH: join(dir, 'lab.sqlite'), SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOX_REQUESTS_PER_MINUTE: '1000000000' }, 3301);
-  for (const store of ['memory', 'sqlite'] as const) {
+  for (const store of ['memory', 'database'] as const) {
     const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-app.ts'], { PORT: '3302', STORE: store, DATABASE_PATH: join(dir, `baseline-${store}.sqlite`) }, 3302);
     // A class: every connection is one learner with a sandbox of their own and its cookie.
     const learners: Learner[] = [];
@@ -261,7 +261,7 @@ async function measureStartup() {
   console.log(`start-up to the first answered /healthz, existing database: ${times.map((t) => `${t.toFixed(0)} ms`).join(', ')} (median ${times.sort((a, b) => a - b)[1]!.toFixed(0)} ms)`);
 }
 
-async function createSandbox(base: string, store: 'memory' | 'sqlite'): Promise<string> {
+async function createSandbox(base: string, store: 'memory' | 'database'): Promise<string> {
   const res = await fetch(`${base}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ store }) });
   return ((await res.json()) as { id: string }).id;
 }

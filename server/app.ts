@@ -27,6 +27,8 @@ import { loadLessons } from './lessons/loader.ts';
 import type { Lesson } from './lessons/schema.ts';
 import { ProgressStore } from './lessons/progress.ts';
 import { defaultLimits, rateLimits, type Limits } from './http/rate-limits.ts';
+import { healthCheck } from './http/health.ts';
+import type { RedisConnection } from './stores/redis-connection.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,11 +41,13 @@ export interface AppDependencies {
   render?: Render;
   /** The course; read from lessons/ unless given (a bad lesson file throws here, stopping start-up). */
   lessonList?: Lesson[];
+  /** The lab's Redis connection (REDIS_URL), or null. */
+  redis?: RedisConnection | null;
 }
 
-export function buildApp({ config, db, registryLimits, limits: limitOverrides, render = compileViews(join(root, 'views')), lessonList = loadLessons(join(root, 'lessons')) }: AppDependencies) {
+export function buildApp({ config, db, registryLimits, limits: limitOverrides, render = compileViews(join(root, 'views')), lessonList = loadLessons(join(root, 'lessons')), redis = null }: AppDependencies) {
   const app = express();
-  const registry = new SandboxRegistry(db, registryLimits);
+  const registry = new SandboxRegistry(db, registryLimits, redis);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
   const progress = new ProgressStore(db);
   const predictions = new PredictionStore(db);
@@ -55,6 +59,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {
+    instance: config.instanceName,
     save: (box, recorded) => registry.recordExchange(box, recorded),
     renderFragment: (box, recorded) => exchangeFragment(render, box, recorded),
     recorded: async (box, recorded) => {
@@ -77,7 +82,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   // Middleware (everything else is mounted on the routes that need it)
   app.use(securityHeaders(config.production));
   const parseBody = [express.json({ limit: '10kb', verify: keepJsonText }), rereadEscapedJson, express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 })];
-  const site = siteSession(db, config);
+  const site = siteSession(db, config, redis);
 
   // Routes, grouped on their first path segment, the busiest first: a request walks past only
   // the groups before its own and its own group's routes, not every route and parser of the app.
@@ -129,11 +134,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   progressRoutes.use(notFound);
   app.use('/progress', progressRoutes);
 
-  app.get('/healthz', async (_req, res) => {
-    await db.get('SELECT 1');
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok', liveSandboxes: registry.liveCount });
-  });
+  app.get('/healthz', healthCheck(db, redis, () => registry.liveCount));
   app.get('/', (_req, res) => res.send(render('index')));
   // A fresh sandbox; with a share link's query, with its options (server/routes/share.ts).
   app.get('/lab', limits.createSandbox, share.open);

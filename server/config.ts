@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 
 export interface Config {
   port: number;
@@ -12,6 +13,13 @@ export interface Config {
   databaseSchema: string;
   /** A Redis server (REDIS_URL): sandboxes may then choose store: 'redis'. null: no Redis. */
   redisUrl: string | null;
+  /** What every key of this lab in Redis starts with (REDIS_PREFIX): several labs may share one Redis. */
+  redisPrefix: string;
+  /**
+   * This instance's name in the inspector (INSTANCE_NAME; default host name and process id): with
+   * several instances, the learner sees which one answered each request.
+   */
+  instanceName: string;
   /** Where the lab's own sessions live: the database (default) or Redis (SITE_SESSION_STORE=redis). */
   siteSessionStore: 'database' | 'redis';
   production: boolean;
@@ -45,6 +53,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     database: parseUrl('DATABASE_URL', env.DATABASE_URL, /^postgres(ql)?:\/\//, 'postgres://user:password@host:5432/database') ?? databasePath,
     databaseSchema: parseSchema(env.DATABASE_SCHEMA),
     redisUrl,
+    redisPrefix: parseRedisPrefix(env.REDIS_PREFIX),
+    instanceName: parseInstanceName(env.INSTANCE_NAME),
     siteSessionStore: parseSiteSessionStore(env.SITE_SESSION_STORE, redisUrl),
     production,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
@@ -73,6 +83,18 @@ function parseUrl(variable: string, value: string | undefined, scheme: RegExp, e
 function parseSchema(value: string | undefined): string {
   if (value === undefined || value === '') return 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new ConfigError(`DATABASE_SCHEMA must be lower-case letters, digits and _ (at most 63), got "${value}"`);
+  return value;
+}
+
+function parseInstanceName(value: string | undefined): string {
+  if (value === undefined || value === '') return `${hostname()}-${process.pid}`;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) throw new ConfigError(`INSTANCE_NAME must be letters, digits and _ . : - (at most 64), got "${value}"`);
+  return value;
+}
+
+function parseRedisPrefix(value: string | undefined): string {
+  if (value === undefined || value === '') return 'cookie-lab:';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) throw new ConfigError(`REDIS_PREFIX must be letters, digits and _ . : - (at most 64), got "${value}"`);
   return value;
 }
 

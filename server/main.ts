@@ -6,6 +6,7 @@ import { loadPrecompiledViews } from './http/views.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scheduleCleanup } from './db/cleanup.ts';
+import { connectRedis } from './stores/redis-connection.ts';
 
 async function main(): Promise<void> {
   const config = readConfig();
@@ -14,7 +15,8 @@ async function main(): Promise<void> {
   // the app compiles views/ itself, so an older build can never serve stale pages.
   const here = fileURLToPath(import.meta.url);
   const render = here.endsWith(join('dist', 'main.js')) ? ((await loadPrecompiledViews(join(dirname(here), 'views.js'))) ?? undefined) : undefined;
-  const { app, registry, progress } = buildApp({ config, db, limits: config.limits, render });
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, config.redisPrefix) : null;
+  const { app, registry, progress } = buildApp({ config, db, limits: config.limits, render, redis });
   const stopCleanup = scheduleCleanup(db, registry, progress);
   const server = app.listen(config.port, config.host, (err?: Error) => {
     if (err) {
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: finishing in-flight requests, then closing the database`);
     stopCleanup();
     server.close(() => {
-      db.close().then(
+      Promise.all([db.close(), redis?.close()]).then(
         () => process.exit(0),
         () => process.exit(1),
       );

@@ -49,7 +49,7 @@ describe('POST /api/sandboxes', () => {
   it('with some options applies them over the article\'s, normalized', async () => {
     const res = await requestJson<Created>(lab.baseUrl, '/api/sandboxes', {
       method: 'POST',
-      json: { name: 'sid', secret: 'one', cookie: { sameSite: 'Strict', maxAge: null }, rolling: true, store: 'sqlite' },
+      json: { name: 'sid', secret: 'one', cookie: { sameSite: 'Strict', maxAge: null }, rolling: true, store: 'database' },
     });
     assert.equal(res.status, 201);
     assert.deepEqual(res.json.options, {
@@ -58,7 +58,7 @@ describe('POST /api/sandboxes', () => {
       secret: ['one'],
       cookie: { ...articleOptions.cookie, sameSite: 'strict', maxAge: null },
       rolling: true,
-      store: 'sqlite',
+      store: 'database',
     });
   });
 

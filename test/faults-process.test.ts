@@ -42,7 +42,7 @@ describe('SIGKILL while learners write', () => {
     const first = await startServer(env);
     const learners = await Promise.all(
       Array.from({ length: 4 }, async (_, i) => {
-        const res = await fetch(`${first.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ store: 'sqlite', name: `learner${i}` }) });
+        const res = await fetch(`${first.baseUrl}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ store: 'database', name: `learner${i}` }) });
         assert.equal(res.status, 201);
         const { id } = (await res.json()) as { id: string };
         return { id, name: `learner${i}`, client: new CookieClient(first.baseUrl), acknowledged: new Map<string, string>() };

@@ -73,7 +73,7 @@ describe('soak: sandboxes and sessions come and go, clean-up keeps everything bo
     for (let round = 0; round < ROUNDS; round++) {
       const ids = await Promise.all(
         Array.from({ length: SANDBOXES_PER_ROUND }, (_, i) =>
-          createSandbox(lab.baseUrl, { store: i % 2 ? 'sqlite' : 'memory', cookie: { maxAge: MAX_AGE_MS }, rolling: i % 3 === 0 }),
+          createSandbox(lab.baseUrl, { store: i % 2 ? 'database' : 'memory', cookie: { maxAge: MAX_AGE_MS }, rolling: i % 3 === 0 }),
         ),
       );
       await Promise.all(

@@ -68,7 +68,7 @@ async function storeOf(id: string): Promise<{ real: Database; swap(db: Database)
 
 /** A learner with a stored session in a fresh sqlite sandbox. */
 async function learnerWithSession(options: Record<string, unknown> = {}): Promise<{ id: string; learner: CookieClient; sid: string }> {
-  const id = await createSandbox(lab.baseUrl, { store: 'sqlite', ...options });
+  const id = await createSandbox(lab.baseUrl, { store: 'database', ...options });
   const learner = new CookieClient(lab.baseUrl);
   const res = await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } });
   assert.equal(res.status, 200);

@@ -43,7 +43,7 @@ describe('a cookie from sandbox A sent to sandbox B', () => {
     assert.equal((writeInB.exchange.sessionAfter as Record<string, unknown> | null)?.secret, undefined);
   });
 
-  for (const store of ['memory', 'sqlite'] as const) {
+  for (const store of ['memory', 'database'] as const) {
     it(`with the same name and secret (${store} stores): the signature verifies, but B's store has no such session`, async () => {
       const { inA, inB, writeInB } = await carryCookieAcross({ store }, { store });
       assert.equal(inB.exchange.requestCookieAnatomy?.verdict, 'valid', 'same secret: the signature is fine');
@@ -60,13 +60,13 @@ describe('a cookie from sandbox A sent to sandbox B', () => {
   }
 
   it('with a sqlite store in A and a memory store in B (same secret): B never sees A\'s session', async () => {
-    const { inA, inB } = await carryCookieAcross({ store: 'sqlite' }, { store: 'memory' });
+    const { inA, inB } = await carryCookieAcross({ store: 'database' }, { store: 'memory' });
     assert.equal(inB.exchange.storeCalls[0]?.found, false);
     assert.notEqual(inB.exchange.sessionId, inA.exchange.sessionId);
   });
 
   it('B\'s sessions do not leak back into A either: A still has only its own data', async () => {
-    const { a, browser, inA } = await carryCookieAcross({ store: 'sqlite' }, { store: 'sqlite' });
+    const { a, browser, inA } = await carryCookieAcross({ store: 'database' }, { store: 'database' });
     // The browser's jar now holds B's cookie (same name): give A its own cookie back.
     browser.jar.set('mycookie', inA.setCookie[0]!.split(';')[0]!.slice('mycookie='.length));
     const backInA = await visit(browser, a);
@@ -100,7 +100,7 @@ describe('exchanges and options stay with their sandbox', () => {
   });
 
   it('A\'s options never appear in B', async () => {
-    const a = await createSandbox(lab.baseUrl, { name: 'only_a', store: 'sqlite' });
+    const a = await createSandbox(lab.baseUrl, { name: 'only_a', store: 'database' });
     const b = await createSandbox(lab.baseUrl);
     const optionsB = await getOptions(lab.baseUrl, b);
     assert.equal(optionsB.status, 200);
@@ -137,7 +137,7 @@ describe('sandboxes evicted from the live set', () => {
 
   it('an evicted sandbox keeps its sessions, memory or sqlite (only a restart drops a MemoryStore)', async () => {
     const memory = await createSandbox(small.baseUrl, { store: 'memory' });
-    const sqlite = await createSandbox(small.baseUrl, { store: 'sqlite' });
+    const sqlite = await createSandbox(small.baseUrl, { store: 'database' });
     const memoryBrowser = new CookieClient(small.baseUrl);
     const sqliteBrowser = new CookieClient(small.baseUrl);
     await write(memoryBrowser, memory, 'k', 'v');

@@ -365,8 +365,8 @@ describe('options checks', () => {
   const options = (where: OptionsConditions, description = 'the wanted options'): Check => ({ kind: 'options', where, description });
 
   it('exact values: name, cookie values, and the top-level flags', () => {
-    const observation = seen({ name: 'sid', cookie: { sameSite: 'lax', maxAge: 1000 }, resave: true, store: 'sqlite', proxy: null });
-    assertPasses(evaluate(options({ name: 'sid', cookie: { sameSite: 'lax', maxAge: 1000, httpOnly: true }, resave: true, store: 'sqlite', proxy: null }), observation));
+    const observation = seen({ name: 'sid', cookie: { sameSite: 'lax', maxAge: 1000 }, resave: true, store: 'database', proxy: null });
+    assertPasses(evaluate(options({ name: 'sid', cookie: { sameSite: 'lax', maxAge: 1000, httpOnly: true }, resave: true, store: 'database', proxy: null }), observation));
     assert.deepEqual(evaluate(options({ name: 'lab_sid' }), observation), { passed: false, detail: 'Expected the wanted options, but name was "sid", not "lab_sid".' });
     assertFails(evaluate(options({ cookie: { sameSite: 'strict' } }), observation), 'the wanted options', 'cookie.sameSite was "lax", not "strict"');
     assertFails(evaluate(options({ cookie: { domain: 'example.com' } }), observation), 'the wanted options', 'cookie.domain was null, not "example.com"');
@@ -375,7 +375,7 @@ describe('options checks', () => {
     assertFails(evaluate(options({ rolling: true }), observation), 'the wanted options', 'rolling was false, not true');
     assertFails(evaluate(options({ unset: 'destroy' }), observation), 'the wanted options', 'unset was "keep", not "destroy"');
     assertFails(evaluate(options({ proxy: true }), observation), 'the wanted options', 'proxy was null, not true');
-    assertFails(evaluate(options({ store: 'memory' }), observation), 'the wanted options', 'store was "sqlite", not "memory"');
+    assertFails(evaluate(options({ store: 'memory' }), observation), 'the wanted options', 'store was "database", not "memory"');
   });
 
   it('{ not }: on the name and on a cookie value', () => {

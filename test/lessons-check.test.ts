@@ -119,7 +119,7 @@ describe('the validator refuses values no replay or check could use', () => {
     rejected(withStep({ option: 'resave', value: 'yes' }), 'task "sign": solution[0].value: ', 'must be true or false');
     rejected(withStep({ option: 'cookie.secure', value: 'maybe' }), 'task "sign": solution[0].value: ', 'no sandbox can hold this value', 'cookie.secure must be true, false or "auto"');
     rejected(withStep({ option: 'cookie.maxAge', value: 'soon' }), 'task "sign": solution[0].value: ', 'cookie.maxAge must be a whole number');
-    rejected(withStep({ option: 'store', value: 'redis' }), 'task "sign": solution[0].value: ', 'store must be one of');
+    rejected(withStep({ option: 'store', value: 'mongodb' }), 'task "sign": solution[0].value: ', 'store must be one of');
   });
 
   it('conditions that could never hold', () => {

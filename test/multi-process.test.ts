@@ -37,14 +37,14 @@ describe('two app processes on one database', () => {
   });
 
   it('a sandbox created through one process answers through the other', async () => {
-    const id = await createSandbox(a, { store: 'sqlite' });
+    const id = await createSandbox(a, { store: 'database' });
     const res = await fetch(`${b}/api/sandboxes/${id}/options`);
     assert.equal(res.status, 200);
-    assert.equal(((await res.json()) as { store: string }).store, 'sqlite');
+    assert.equal(((await res.json()) as { store: string }).store, 'database');
   });
 
   it('a session written through one process is read through the other (SQLite store)', async () => {
-    const id = await createSandbox(a, { store: 'sqlite' });
+    const id = await createSandbox(a, { store: 'database' });
     const learner = new CookieClient(a);
     const wrote = (await (await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } })).json()) as Exchange;
     assert.equal(wrote.setCookie.length, 1);
@@ -53,7 +53,7 @@ describe('two app processes on one database', () => {
   });
 
   it('options changed through one process take effect in the other within a second', async () => {
-    const id = await createSandbox(a, { store: 'sqlite' });
+    const id = await createSandbox(a, { store: 'database' });
     const learner = new CookieClient(b);
     await learner.request(`/sandbox/${id}/visit`); // process B now holds a live middleware for it
     const put = await fetch(`${a}/api/sandboxes/${id}/options`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'renamed' }) });
@@ -67,7 +67,7 @@ describe('two app processes on one database', () => {
 
   it('learners writing through both processes at once never see a store error', async () => {
     const learners = await Promise.all(
-      Array.from({ length: 40 }, async (_, i) => ({ id: await createSandbox(i % 2 ? a : b, { store: 'sqlite' }), client: new CookieClient(i % 2 ? a : b) })),
+      Array.from({ length: 40 }, async (_, i) => ({ id: await createSandbox(i % 2 ? a : b, { store: 'database' }), client: new CookieClient(i % 2 ? a : b) })),
     );
     const rounds = 5;
     const results = await Promise.all(

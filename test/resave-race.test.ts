@@ -20,7 +20,7 @@ before(async () => {
 });
 after(() => lab.stop());
 
-async function race(options: { resave: boolean; store: 'memory' | 'sqlite' }) {
+async function race(options: { resave: boolean; store: 'memory' | 'database' }) {
   const id = await createSandbox(lab.baseUrl, options);
   const browser = new CookieClient(lab.baseUrl);
   await write(browser, id, 'before', 'kept');
@@ -37,7 +37,7 @@ async function race(options: { resave: boolean; store: 'memory' | 'sqlite' }) {
   return { slowReply, fastWrite, check };
 }
 
-for (const store of ['memory', 'sqlite'] as const) {
+for (const store of ['memory', 'database'] as const) {
   describe(`the resave race (${store} store)`, () => {
     it('with resave true, a write made during a slow unmodified request is lost', async () => {
       const { slowReply, fastWrite, check } = await race({ resave: true, store });

@@ -85,14 +85,14 @@ describe('validateOptions: the defaults', () => {
       rolling: true,
       unset: 'destroy',
       proxy: true,
-      store: 'sqlite',
+      store: 'database',
     });
     assert.equal(options.name, 'lab.sid');
     assert.deepEqual(options.secret, ['new', 'old']);
     assert.deepEqual(options.cookie, { maxAge: 0, secure: 'auto', httpOnly: false, sameSite: 'none', domain: 'example.com' });
     assert.equal(options.unset, 'destroy');
     assert.equal(options.proxy, true);
-    assert.equal(options.store, 'sqlite');
+    assert.equal(options.store, 'database');
   });
 });
 
@@ -219,7 +219,11 @@ describe('validateOptions: bad input names the field', () => {
   });
 
   describe('store, unset and proxy', () => {
-    it('refuses an unknown store', () => assertRefused({ store: 'redis' }, 'store', /"memory", "sqlite"/));
+    it('refuses an unknown store', () => assertRefused({ store: 'mongodb' }, 'store', /"memory", "database", "redis"/));
+    it('reads "sqlite" and "postgres" (the names of the database store\'s engines) as the database store', () => {
+      assert.equal(validateOptions({ store: 'sqlite' }).store, 'database');
+      assert.equal(validateOptions({ store: 'postgres' }).store, 'database');
+    });
     it('refuses an unknown unset', () => assertRefused({ unset: 'delete' }, 'unset', /"keep", "destroy"/));
     it('refuses proxy given as a string', () => assertRefused({ proxy: 'true' }, 'proxy'));
     it('refuses proxy given as a number', () => assertRefused({ proxy: 1 }, 'proxy'));
@@ -309,7 +313,7 @@ const candidates = {
   bool: [true, false, 'false'],
   unset: ['keep', 'destroy', 'delete'],
   proxy: [null, true, false, 'true'],
-  store: ['memory', 'sqlite', 'redis'],
+  store: ['memory', 'database', 'sqlite', 'redis', 'mongodb'],
 };
 
 function pickFrom<T>(rand: () => number, list: readonly T[]): T {

@@ -237,7 +237,7 @@ describe('cookie.maxAge option', () => {
   });
 });
 
-for (const store of ['memory', 'sqlite'] as const) {
+for (const store of ['memory', 'database'] as const) {
   describe(`resave option (${store} store)`, () => {
     it('when false, a returning visit that changes nothing gets no cookie and only a store.touch', async () => {
       const { id, client } = await fresh({ store, resave: false });
@@ -842,7 +842,7 @@ describe('store option across a restart', () => {
   it('"sqlite" sessions survive restart(); "memory" ones do not', async () => {
     let own = await startLab();
     try {
-      const sqlite = await createSandbox(own.baseUrl, { store: 'sqlite' });
+      const sqlite = await createSandbox(own.baseUrl, { store: 'database' });
       const memory = await createSandbox(own.baseUrl, { store: 'memory' });
       const sqliteBrowser = new CookieClient(own.baseUrl);
       const memoryBrowser = new CookieClient(own.baseUrl);

@@ -76,7 +76,7 @@ async function victimUnharmed(victim: Victim): Promise<void> {
 
 const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
 
-for (const store of ['memory', 'sqlite'] as const) {
+for (const store of ['memory', 'database'] as const) {
   describe(`hostile Cookie headers to a sandbox (${store} store)`, () => {
     let victim: Victim;
     before(async () => {
@@ -189,7 +189,7 @@ for (const store of ['memory', 'sqlite'] as const) {
 }
 
 describe('a cookie signed with a secret that has since been removed', () => {
-  for (const store of ['memory', 'sqlite'] as const) {
+  for (const store of ['memory', 'database'] as const) {
     it(`(${store} store) keeps working while the old secret is still listed, and starts a new session once it is removed`, async () => {
       const victim = await victimIn({ store, secret: ['old-secret'] });
       // Rotation: a new secret signs, the old one still verifies.

@@ -16,7 +16,7 @@ import { parse as parseCookie } from 'cookie';
 import { JsonObject, SPECIAL_NAMES, anyJson, nastyNumber, nastyString, optionSet, toJsonText, type JsonValue } from './support/hostile.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
-import type { SandboxOptions } from '../server/sandbox/options.ts';
+import { STORE_KINDS, type SandboxOptions } from '../server/sandbox/options.ts';
 import { startLab, type Lab } from './support/lab.ts';
 import { CookieClient, send, requestJson, createSandbox, readOptions, readExchanges, snapshot, healthy, cookiePairs, assertNoLeak, assertRejected, type Answer } from './support/http.ts';
 
@@ -97,7 +97,7 @@ function assertWellFormed(o: SandboxOptions): void {
   assert.ok(o.cookie.domain === null || /^[.a-z0-9-]+$/.test(o.cookie.domain));
   assert.ok(['keep', 'destroy'].includes(o.unset));
   assert.ok([null, true, false].includes(o.proxy));
-  assert.ok(['memory', 'sqlite'].includes(o.store));
+  assert.ok((STORE_KINDS as readonly string[]).includes(o.store));
   assert.deepEqual(Object.keys(o).sort(), ['cookie', 'name', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'secret', 'store', 'unset']);
 }
 
@@ -166,7 +166,7 @@ describe('fuzz: option sets', () => {
   });
 
   it('PUT /api/sandboxes/:id/options: 200 with the stored options and a working sandbox, or a 4xx and nothing changed', async () => {
-    const ids = [await createSandbox(lab.baseUrl, {}), await createSandbox(lab.baseUrl, { store: 'sqlite' })];
+    const ids = [await createSandbox(lab.baseUrl, {}), await createSandbox(lab.baseUrl, { store: 'database' })];
     let accepted = 0;
     await check(
       fc.asyncProperty(fc.constantFrom(...ids), optionBodies, async (id, body) => {
@@ -208,7 +208,7 @@ describe('fuzz: option sets', () => {
       rolling: fc.constantFrom('on', undefined),
       unset: fc.constantFrom('keep', 'destroy'),
       proxy: fc.constantFrom('', 'true', 'false'),
-      store: fc.constantFrom('memory', 'sqlite'),
+      store: fc.constantFrom('memory', 'database'),
     });
     const spoilers: Record<string, fc.Arbitrary<string>> = {
       name: fc.oneof(nastyString, fc.constantFrom('', 'my cookie', 'a;b', 'cookielab.sid', 'x'.repeat(65))),
@@ -303,7 +303,7 @@ const writeValue: fc.Arbitrary<JsonValue> = fc.oneof(
 
 describe('fuzz: session writes', () => {
   it('POST /sandbox/:id/write (JSON, form or htmx): stored exactly when key and value are allowed, else 400 naming the field and no exchange', async () => {
-    const ids = [await createSandbox(lab.baseUrl, {}), await createSandbox(lab.baseUrl, { store: 'sqlite', name: 'fz.sid' })];
+    const ids = [await createSandbox(lab.baseUrl, {}), await createSandbox(lab.baseUrl, { store: 'database', name: 'fz.sid' })];
     const jsonBody = fc
       .tuple(
         fc.option(writeKey, { nil: undefined }),
@@ -442,7 +442,7 @@ describe('fuzz: Cookie headers', () => {
   it('GET /sandbox/:id/visit with any Cookie header: 200 (or 4xx), never 500, never the victim\'s session', async () => {
     const setups = [
       { options: {}, name: 'mycookie', secret: 'cookiesaregood' },
-      { options: { store: 'sqlite', name: 'a.b!', secret: ['current-secret'], saveUninitialized: true }, name: 'a.b!', secret: 'current-secret' },
+      { options: { store: 'database', name: 'a.b!', secret: ['current-secret'], saveUninitialized: true }, name: 'a.b!', secret: 'current-secret' },
     ];
     const victims: { id: string; setup: (typeof setups)[number]; victim: CookieClient; sid: string; value: string; marker: string; hostile: string[] }[] = [];
     for (const setup of setups) {

@@ -23,7 +23,7 @@ after(async () => {
 
 describe('sandboxes are fenced off from each other', () => {
 
-  for (const [storeA, storeB] of [['memory', 'memory'], ['sqlite', 'sqlite'], ['memory', 'sqlite']] as const) {
+  for (const [storeA, storeB] of [['memory', 'memory'], ['database', 'database'], ['memory', 'database']] as const) {
     it(`A's cookie, session, exchanges and options are unreachable from B (${storeA} / ${storeB})`, async () => {
       const a = await createSandbox(lab.baseUrl, { store: storeA });
       const b = await createSandbox(lab.baseUrl, { store: storeB });

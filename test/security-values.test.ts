@@ -53,7 +53,7 @@ describe('keys a session value may not take', () => {
   const reserved = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'cookie', 'id', 'req', 'save', 'reload', 'regenerate', 'destroy', 'touch', 'resetMaxAge'];
 
   it('are refused with 400 naming the key, as JSON and as a form, and the session keeps working', async () => {
-    const id = await createSandbox(lab.baseUrl, { store: 'sqlite' });
+    const id = await createSandbox(lab.baseUrl, { store: 'database' });
     const learner = new CookieClient(lab.baseUrl);
     assert.equal((await writeJson(id, 'user', 'ada', learner)).status, 200);
     const before = (await readExchanges(lab.baseUrl, id)).map((e) => e.number);

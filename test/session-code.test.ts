@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sessionCode } from '../server/sandbox/session-code.ts';
 import { articleOptions, validateOptions, type SandboxOptions } from '../server/sandbox/options.ts';
+import type { Engine } from '../server/db/dialect.ts';
 import { freePort } from './support/process.ts';
 
 const run = promisify(execFile);
@@ -16,27 +17,31 @@ const root = join(import.meta.dirname, '..');
 // Inside the project, so the written apps resolve express and express-session from its node_modules.
 const dir = join(root, 'test-results', `session-code-${process.pid}`);
 
-/** Every value of every option at least once, beside the article's own. */
-const matrix: SandboxOptions[] = [
-  {},
-  { store: 'sqlite' },
-  { secret: ['new-secret-0123456789', 'old-secret-0123456789'] },
-  { cookie: { maxAge: 60_000, secure: true, httpOnly: true, sameSite: 'strict' } },
-  { cookie: { maxAge: 90_061_001, secure: 'auto', httpOnly: false, sameSite: 'none', domain: 'example.test' } },
-  { cookie: { sameSite: true } },
-  { cookie: { sameSite: 'lax' } },
-  { cookie: { sameSite: 'auto' } },
-  { rolling: true, unset: 'destroy', proxy: true, resave: true, saveUninitialized: true, store: 'sqlite' },
-  { proxy: false, name: '__Host-sid' },
-].map((change) => validateOptions(change, articleOptions));
+/** Every value of every option at least once, beside the article's own; the database store on each engine. */
+const cases: { change: object; engine?: Engine }[] = [
+  { change: {} },
+  { change: { store: 'database' } },
+  { change: { store: 'database' }, engine: 'postgres' },
+  { change: { store: 'redis' } },
+  { change: { store: 'redis', secret: ['new-secret-0123456789', 'old-secret-0123456789'], proxy: true } },
+  { change: { secret: ['new-secret-0123456789', 'old-secret-0123456789'] } },
+  { change: { cookie: { maxAge: 60_000, secure: true, httpOnly: true, sameSite: 'strict' } } },
+  { change: { cookie: { maxAge: 90_061_001, secure: 'auto', httpOnly: false, sameSite: 'none', domain: 'example.test' } } },
+  { change: { cookie: { sameSite: true } } },
+  { change: { cookie: { sameSite: 'lax' } } },
+  { change: { cookie: { sameSite: 'auto' } } },
+  { change: { rolling: true, unset: 'destroy', proxy: true, resave: true, saveUninitialized: true, store: 'database' } },
+  { change: { proxy: false, name: '__Host-sid' } },
+];
+const matrix: { options: SandboxOptions; engine: Engine }[] = cases.map(({ change, engine = 'sqlite' }) => ({ options: validateOptions(change, articleOptions), engine }));
 
 before(() => mkdirSync(dir, { recursive: true }));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the code panel', () => {
   it('JavaScript forms pass node --check for every option set', async () => {
-    for (const [i, options] of matrix.entries()) {
-      const code = sessionCode(options);
+    for (const [i, { options, engine }] of matrix.entries()) {
+      const code = sessionCode(options, engine);
       writeFileSync(join(dir, `app-${i}.mjs`), code.esm);
       writeFileSync(join(dir, `app-${i}.cjs`), code.cjs);
       for (const file of [`app-${i}.mjs`, `app-${i}.cjs`]) {
@@ -48,7 +53,9 @@ describe('the code panel', () => {
   it('TypeScript forms type-check against the real express-session and store types, with no error', async () => {
     const tsDir = join(dir, 'ts');
     mkdirSync(tsDir, { recursive: true });
-    for (const [i, options] of matrix.entries()) writeFileSync(join(tsDir, `app-${i}.ts`), `${sessionCode(options).ts}\nexport {};\n`);
+    for (const [i, { options, engine }] of matrix.entries()) writeFileSync(join(tsDir, `app-${i}.ts`), `${sessionCode(options, engine).ts}\nexport {};\n`);
+    // The TypeScript form is an ES module (connect-redis is one, and it awaits the connection at top level).
+    writeFileSync(join(tsDir, 'package.json'), JSON.stringify({ type: 'module' }));
     writeFileSync(
       join(tsDir, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, esModuleInterop: true, types: ['node'] }, include: ['*.ts'] }),
@@ -64,7 +71,7 @@ describe('the code panel', () => {
   it('a wrong option value in the TypeScript form is an error tsc reports (the check can fail)', async () => {
     const badDir = join(dir, 'bad');
     mkdirSync(badDir, { recursive: true });
-    writeFileSync(join(badDir, 'app.ts'), `${sessionCode(matrix[0]!).ts.replace('resave: false', "resave: 'no'")}\nexport {};\n`);
+    writeFileSync(join(badDir, 'app.ts'), `${sessionCode(matrix[0]!.options).ts.replace('resave: false', "resave: 'no'")}\nexport {};\n`);
     writeFileSync(join(badDir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, include: ['*.ts'] }));
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const failed = await run(process.execPath, [tsc, '-p', badDir]).then(

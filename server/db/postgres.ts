@@ -26,7 +26,7 @@ export async function openPostgres(url: string, { schema = 'public', poolSize = 
   // notification, so an instance can tell its own commits from another's.
   const instance = `cookie-lab ${randomBytes(6).toString('hex')}`;
   const config = { connectionString: url, application_name: instance, options: `-c search_path=${schema}`, types };
-  const pool = new pg.Pool({ ...config, max: poolSize, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ ...config, max: poolSize, connectionTimeoutMillis: 2000 });
   // An idle connection that the server drops (a restart, a failover) must not end the process:
   // the pool discards it and opens another on the next query.
   pool.on('error', (err) => console.error(`PostgreSQL: an idle connection failed (${err.message}); the pool replaces it`));

@@ -9,7 +9,8 @@ import onHeaders from 'on-headers';
 import { cookieNames, hideValueOf, parseSetCookie, readRequestCookie, type RequestCookieReading } from './cookie-anatomy.ts';
 import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { explainSetCookie, explainStore } from './explanations.ts';
-import type { CookieDecision, Exchange, Prediction, PredictionOutcome, SandboxAction, StoreCall } from '../sandbox/model.ts';
+import type { CookieDecision, Exchange, Prediction, PredictionOutcome, SandboxAction, StoreCall, StoreKeyView } from '../sandbox/model.ts';
+import { storeNote } from './store-notes.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { withStoreCallLog, type StoreCallLog } from './store-calls.ts';
@@ -24,6 +25,8 @@ export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
 export type ActionRunner = (req: Request, res: Response) => Promise<void> | void;
 
 export interface ExchangeOutput {
+  /** This app instance's name, recorded on each exchange. */
+  instance: string;
   /** Stores the exchange where every instance sees it, numbering it, and adds it to the sandbox's history. */
   save: (sandbox: Sandbox, exchange: Exchange) => Promise<void>;
   renderFragment: FragmentRenderer;
@@ -127,7 +130,7 @@ function finish(res: Response, state: ExchangeState): void {
  * Installed before express-session wraps res.end, so express-session's "really end now" (after
  * it saved or touched the session) lands here; only then is the whole exchange known.
  */
-function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { save, renderFragment, recorded }: ExchangeOutput): void {
+function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { instance, save, renderFragment, recorded }: ExchangeOutput): void {
   const end = res.end.bind(res) as (body?: string) => Response;
   res.end = function finishExchange(...args: unknown[]) {
     if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
@@ -135,7 +138,7 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
     // Fixes the headers (express-session sets its cookie as they are written) without sending
     // them yet: they go out with the body, in one write.
     if (!res.headersSent) res.writeHead(res.statusCode);
-    record(req, res, state, action)
+    record(req, res, state, action, instance)
       .then(async (exchange) => {
         await save(state.sandbox, exchange);
         await recorded?.(state.sandbox, exchange).catch((err: unknown) => console.error('after recording an exchange:', err));
@@ -152,7 +155,7 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
   } as Response['end'];
 }
 
-async function record(req: Request, res: Response, state: ExchangeState, action: SandboxAction): Promise<Exchange> {
+async function record(req: Request, res: Response, state: ExchangeState, action: SandboxAction, instance: string): Promise<Exchange> {
   const { sandbox, options, reading, log } = state;
   const setCookie = headerList(res.getHeader('set-cookie'));
   const decision = state.decision ?? decisionInputs(req, state);
@@ -169,6 +172,14 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
       error ??= `reading the stored session failed: ${(err as Error).message}`;
     }
   }
+  let storeKey: StoreKeyView | null = null;
+  if (decision.sessionId && 'keyView' in sandbox.store) {
+    try {
+      storeKey = await (sandbox.store as { keyView(sid: string): Promise<StoreKeyView> }).keyView(decision.sessionId);
+    } catch (err) {
+      error ??= `asking Redis for the session's key failed: ${(err as Error).message}`;
+    }
+  }
   const getCall = log.calls.find((call) => call.op === 'get');
   const explainInput = { decision, options, action, requestCookie: reading, found: getCall?.found };
   const sent = setCookie.some((header) => header.startsWith(`${options.name}=`));
@@ -178,9 +189,11 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
   const previous = sandbox.history.latest;
   // An HTTP/1.0 request may name no host; cookies are then scoped to none.
   const host = req.hostname ?? '';
+  const partial = { instance, options, decision, storeCalls: log.calls, requestCookieAnatomy: reading.anatomy, action };
   return {
     // Given when the exchange is stored (ExchangeOutput.save): numbers follow the order exchanges are recorded.
     number: 0,
+    instance,
     startedAt: state.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     action,
@@ -204,6 +217,8 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     why: explainSetCookie(explainInput, sent).why,
     whyStore: explainStore(explainInput, log.calls),
     browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, host, connectionSecure)),
+    storeKey,
+    storeNote: storeNote({ exchange: partial, history: sandbox.exchanges, storeKey }),
     error,
     options,
     prediction: res.locals.prediction ? judge(res.locals.prediction, sent, log.calls) : null,

@@ -62,6 +62,8 @@ export async function startReplayLab(lessons: Lesson[]): Promise<ReplayLab> {
       database: databasePath,
       databaseSchema: 'public',
       redisUrl: null,
+      redisPrefix: 'cookie-lab:',
+      instanceName: 'lessons-check',
       siteSessionStore: 'database',
       production: false,
       trustProxy: 0,

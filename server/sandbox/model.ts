@@ -60,8 +60,17 @@ export interface CookieDecision {
   sessionCookie: { httpOnly: boolean; sameSite: string | boolean | null; domain: string | null; maxAge: number | null } | null;
 }
 
+/** What Redis itself says of the session's key (store: 'redis'). */
+export interface StoreKeyView {
+  key: string;
+  /** Seconds until Redis deletes the key; null: the key is not there. */
+  ttlSeconds: number | null;
+}
+
 export interface Exchange {
   number: number;
+  /** The app instance that answered (INSTANCE_NAME): with several, each has its own memory. */
+  instance: string;
   /** When the request arrived and when its exchange was complete (ISO times): overlaps show races. */
   startedAt: string;
   finishedAt: string;
@@ -98,6 +107,10 @@ export interface Exchange {
   whyStore: string;
   /** What the browser will make of the cookie (rejections the server cannot see). */
   browserNotes: string[];
+  /** For store: 'redis', the session's key and its TTL as Redis reports them after the request. */
+  storeKey: StoreKeyView | null;
+  /** Where the session lives, when that explains what happened (a memory store in another instance). */
+  storeNote: string | null;
   error: string | null;
   options: SandboxOptions;
   /** What the learner predicted before sending it (never required), beside what happened. */

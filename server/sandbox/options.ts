@@ -4,6 +4,14 @@ import type { CookieOptions, SessionOptions, Store } from 'express-session';
 
 export type SameSite = false | true | 'lax' | 'strict' | 'none' | 'auto';
 
+/**
+ * Where a sandbox keeps its sessions: express-session's MemoryStore (per process), the lab's own
+ * database (SQLite, or PostgreSQL when the lab runs as several instances), or Redis (when the lab
+ * has one: REDIS_URL).
+ */
+export const STORE_KINDS = ['memory', 'database', 'redis'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 export interface SandboxOptions {
   name: string;
   /** The first secret signs; every one of them verifies (rotation). */
@@ -21,7 +29,7 @@ export interface SandboxOptions {
   unset: 'keep' | 'destroy';
   /** null leaves it unset, so express-session falls back to Express's `trust proxy`. */
   proxy: boolean | null;
-  store: 'memory' | 'sqlite';
+  store: StoreKind;
 }
 
 /** The article's configuration, and express-session's defaults for what the article leaves out. */
@@ -99,7 +107,7 @@ export function validateOptions(input: unknown, base: SandboxOptions = articleOp
     rolling: pick(patch.rolling, base.rolling, (v) => checkBoolean(v, 'rolling')),
     unset: pick(patch.unset, base.unset, (v) => checkOneOf(v, 'unset', ['keep', 'destroy'] as const)),
     proxy: pick(patch.proxy, base.proxy, checkProxy),
-    store: pick(patch.store, base.store, (v) => checkOneOf(v, 'store', ['memory', 'sqlite'] as const)),
+    store: pick(patch.store, base.store, checkStore),
   };
 }
 
@@ -195,6 +203,13 @@ function checkDomain(value: unknown): string | null {
 function checkProxy(value: unknown): boolean | null {
   if (value === null || value === true || value === false) return value;
   throw new OptionsError('proxy', "proxy must be true, false, or null (use Express's trust proxy setting)");
+}
+
+function checkStore(value: unknown): StoreKind {
+  // The database store was called "sqlite" before the lab could run on PostgreSQL: links and
+  // stored options that say so (or name the engine) mean the lab's own database.
+  if (value === 'sqlite' || value === 'postgres') return 'database';
+  return checkOneOf(value, 'store', STORE_KINDS);
 }
 
 function checkBoolean(value: unknown, field: string): boolean {

@@ -16,10 +16,21 @@ export function sandboxPanels(sandbox: Sandbox, form: FormState = { values: form
     form,
     latest: sandbox.history.latest,
     history: [...sandbox.exchanges].reverse(),
-    code: sessionCode(sandbox.options),
+    code: sessionCode(sandbox.options, sandbox.stores.database),
+    storeChoices: storeChoices(sandbox),
     /** The share link's query (partials/share-link): the options only, never the secret. */
     shareQuery: shareQuery(sandbox.options),
   };
+}
+
+/** The store select's choices: [value, label], Redis only where the lab has one. */
+function storeChoices(sandbox: Sandbox): [string, string][] {
+  const engine = sandbox.stores.database === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  return [
+    ['memory', 'memory (MemoryStore)'],
+    ['database', `database (our Store over ${engine})`],
+    ...(sandbox.stores.redis || sandbox.options.store === 'redis' ? [['redis', 'redis (connect-redis)'] as [string, string]] : []),
+  ];
 }
 
 /** The htmx answer to a sandbox request: the inspector, and the session and history it changed. */

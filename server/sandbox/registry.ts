@@ -5,8 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import session from 'express-session';
 import type { Database, Generations } from '../db/database.ts';
-import { toSessionOptions, validateOptions, type SandboxOptions } from './options.ts';
+import { OptionsError, toSessionOptions, validateOptions, type SandboxOptions } from './options.ts';
 import { DatabaseSessionStore } from '../stores/database-session-store.ts';
+import { LabRedisStore, deleteSandboxKeys } from '../stores/redis-session-store.ts';
+import { MissingStore } from '../stores/missing-store.ts';
+import type { RedisConnection } from '../stores/redis-connection.ts';
 import { LabMemoryStore, emptyMemorySessions, type MemorySessions } from '../stores/memory-session-store.ts';
 import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
@@ -43,6 +46,8 @@ export class SandboxRegistry {
   constructor(
     private readonly db: Database,
     limits: Partial<RegistryLimits> = {},
+    /** The lab's Redis (REDIS_URL), for sandboxes that choose store: 'redis'; null: none. */
+    private readonly redis: RedisConnection | null = null,
   ) {
     this.limits = { ...defaultRegistryLimits, ...limits };
     this.records = new SandboxRecords(db, this.limits.exchangesPerSandbox);
@@ -55,7 +60,14 @@ export class SandboxRegistry {
     return this.live.size;
   }
 
+  /** Refuses a store this lab does not have (store: 'redis' without REDIS_URL), naming the field. */
+  checkAvailable(options: SandboxOptions): SandboxOptions {
+    if (options.store === 'redis' && !this.redis) throw new OptionsError('store', "store: 'redis' needs a Redis server, and this lab has none (its operator sets REDIS_URL)");
+    return options;
+  }
+
   async create(options: SandboxOptions): Promise<Sandbox> {
+    this.checkAvailable(options);
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
     const generation = await this.optionChanges.generation();
@@ -119,7 +131,7 @@ export class SandboxRegistry {
     this.forget([id]);
     await this.db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await this.db.run('DELETE FROM sandboxes WHERE id = ?', [id]);
-    await this.records.forget(id);
+    await this.forgetRecords(id);
   }
 
   /** Drops live sandboxes whose rows were deleted (by the clean-up). */
@@ -131,9 +143,10 @@ export class SandboxRegistry {
     }
   }
 
-  /** Deletes what a deleted sandbox recorded (the clean-up). */
-  forgetRecords(id: string): Promise<void> {
-    return this.records.forget(id);
+  /** Deletes what a deleted sandbox recorded, and its sessions in Redis (the clean-up). */
+  async forgetRecords(id: string): Promise<void> {
+    await this.records.forget(id);
+    if (this.redis) await deleteSandboxKeys(this.redis, id);
   }
 
   /** Every memory store's sessions, by sandbox id, for housekeeping (expired ones are dropped). */
@@ -169,6 +182,7 @@ export class SandboxRegistry {
 
   /** Stores the new options first, then swaps in a middleware built from them. */
   async updateOptions(sandbox: Sandbox, options: SandboxOptions): Promise<void> {
+    this.checkAvailable(options);
     // Strictly increasing in the row itself, whichever process wrote last, so another process
     // notices even two changes within one millisecond.
     const now = Date.now();
@@ -283,7 +297,10 @@ export class SandboxRegistry {
 
   private newSandbox(id: string, options: SandboxOptions, builtFrom: number, generation: number): Sandbox {
     const memorySessions = this.memorySessionsOf(id);
-    return new Sandbox(id, this.build(id, options, memorySessions, builtFrom), memorySessions, this.limits.exchangesPerSandbox, generation);
+    return new Sandbox(id, this.build(id, options, memorySessions, builtFrom), memorySessions, this.limits.exchangesPerSandbox, generation, {
+      database: this.db.engine,
+      redis: this.redis !== null,
+    });
   }
 
   /**
@@ -291,8 +308,14 @@ export class SandboxRegistry {
    * with this middleware's cookie options), so every middleware gets a store instance of its own.
    */
   private build(id: string, options: SandboxOptions, memorySessions: MemorySessions, builtFrom: number): SandboxState {
-    const store = options.store === 'sqlite' ? new DatabaseSessionStore(this.db, id) : new LabMemoryStore(memorySessions);
+    const store = this.storeFor(id, options, memorySessions);
     recordStoreCalls(store);
     return { options, middleware: session(toSessionOptions(options, sandboxPath(id), store)), store, builtFrom };
+  }
+
+  private storeFor(id: string, options: SandboxOptions, memorySessions: MemorySessions): LabMemoryStore | DatabaseSessionStore | LabRedisStore | MissingStore {
+    if (options.store === 'database') return new DatabaseSessionStore(this.db, id);
+    if (options.store === 'memory') return new LabMemoryStore(memorySessions);
+    return this.redis ? new LabRedisStore(this.redis, `sandbox:${id}:`) : new MissingStore("this lab has no Redis server (REDIS_URL is not set), so store: 'redis' cannot keep sessions here");
   }
 }

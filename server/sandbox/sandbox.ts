@@ -6,10 +6,16 @@ import type { MemorySessions } from '../stores/memory-session-store.ts';
 import type { Exchange } from './model.ts';
 import type { SandboxOptions } from './options.ts';
 import type { ProbeReading, SandboxState as SharedState } from './sandbox-records.ts';
+import type { Engine } from '../db/dialect.ts';
 
 /** What the inspector asks of a sandbox's store: the session as it is held, without side effects. */
 export interface InspectableStore {
   peek(sid: string): Promise<SessionData | null>;
+}
+
+export interface AvailableStores {
+  database: Engine;
+  redis: boolean;
 }
 
 /** 128 bits from the CSPRNG, base64url: 22 characters, safe in a URL path and a cookie path. */
@@ -111,6 +117,8 @@ export class Sandbox {
     readonly memorySessions: MemorySessions,
     exchangeLimit: number,
     generation: number,
+    /** The stores this lab offers: the engine behind 'database' (the code panel shows its published store), and whether it has Redis. */
+    readonly stores: AvailableStores = { database: 'sqlite', redis: false },
   ) {
     this.path = sandboxPath(id);
     this.options = state.options;

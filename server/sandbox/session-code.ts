@@ -2,6 +2,7 @@
 // three forms people write (ES modules, CommonJS, TypeScript). Each runs as given once its packages
 // are installed (`test/session-code.test.ts` checks every form with node --check and tsc).
 import type { SandboxOptions } from './options.ts';
+import type { Engine } from '../db/dialect.ts';
 
 export interface SessionCode {
   esm: string;
@@ -13,32 +14,63 @@ export interface SessionCode {
 
 type Form = keyof Omit<SessionCode, 'packages'>;
 
-/** A published store for each of the lab's stores, with how each form brings it in. */
-const STORES = {
+interface StoreCode {
+  packages: string[];
+  esm: string[];
+  cjs: string[];
+  /** CommonJS cannot require() an ES-module-only package: it is imported inside an async start-up instead. */
+  cjsAwaits?: string;
+  setup: string[];
+  option: string;
+  tsOption?: string;
+}
+
+/** A published store for each of the lab's stores (the database one as the lab's engine), with how each form brings it in. */
+const STORES: Record<'sqlite' | 'postgres' | 'redis', StoreCode> = {
   sqlite: {
-    package: 'connect-sqlite3',
+    packages: ['connect-sqlite3'],
     esm: ["import connectSqlite3 from 'connect-sqlite3';"],
     cjs: ["const connectSqlite3 = require('connect-sqlite3');"],
-    setup: 'const SQLiteStore = connectSqlite3(session);',
+    setup: ['const SQLiteStore = connectSqlite3(session);'],
     option: "store: new SQLiteStore({ db: 'sessions.sqlite', dir: '.' }), // sessions survive a restart",
     // @types/connect-sqlite3 declares a Store of its own that today's @types/express-session rejects.
     tsOption: "store: new SQLiteStore({ db: 'sessions.sqlite', dir: '.' }) as unknown as Store, // its types predate express-session's",
   },
-} as const;
+  postgres: {
+    packages: ['connect-pg-simple'],
+    esm: ["import connectPgSimple from 'connect-pg-simple';"],
+    cjs: ["const connectPgSimple = require('connect-pg-simple');"],
+    setup: ['// Create its "session" table first, as a migration (node_modules/connect-pg-simple/table.sql).', 'const PgStore = connectPgSimple(session);'],
+    option: 'store: new PgStore({ conString: process.env.DATABASE_URL }), // survives a restart, shared by every instance',
+  },
+  redis: {
+    packages: ['connect-redis', 'redis'],
+    esm: ["import { RedisStore } from 'connect-redis';", "import { createClient } from 'redis';"],
+    cjs: ["const { createClient } = require('redis');"],
+    cjsAwaits: "const { RedisStore } = await import('connect-redis'); // an ES module only",
+    setup: [
+      'const redisClient = createClient({ url: process.env.REDIS_URL });',
+      '// Without an error listener, a lost connection would end the process; node-redis reconnects by itself.',
+      "redisClient.on('error', (err) => console.error('Redis:', err.message));",
+      'await redisClient.connect();',
+    ],
+    option: "store: new RedisStore({ client: redisClient, prefix: 'myapp:' }), // shared by every instance; each key expires with its cookie",
+  },
+};
 
-export function sessionCode(options: SandboxOptions): SessionCode {
-  const store = options.store === 'memory' ? null : STORES[options.store];
+export function sessionCode(options: SandboxOptions, engine: Engine = 'sqlite'): SessionCode {
+  const store = options.store === 'memory' ? null : STORES[options.store === 'database' ? engine : 'redis'];
   const build = (form: Form) => app(form, options, store).join('\n');
-  return { esm: build('esm'), cjs: build('cjs'), ts: build('ts'), packages: ['express', 'express-session', ...(store ? [store.package] : [])] };
+  return { esm: build('esm'), cjs: build('cjs'), ts: build('ts'), packages: ['express', 'express-session', ...(store?.packages ?? [])] };
 }
 
-function app(form: Form, options: SandboxOptions, store: (typeof STORES)[keyof typeof STORES] | null): string[] {
+function app(form: Form, options: SandboxOptions, store: StoreCode | null): string[] {
   const imports =
     form === 'cjs'
       ? ["const express = require('express');", "const session = require('express-session');", ...(store?.cjs ?? [])]
       : [
           "import express from 'express';",
-          form === 'ts' ? `import session, { type SessionOptions${store ? ', type Store' : ''} } from 'express-session';` : "import session from 'express-session';",
+          form === 'ts' ? `import session, { type SessionOptions${store?.tsOption ? ', type Store' : ''} } from 'express-session';` : "import session from 'express-session';",
           ...(store?.esm ?? []),
         ];
   const secrets =
@@ -48,15 +80,16 @@ function app(form: Form, options: SandboxOptions, store: (typeof STORES)[keyof t
           '// Older secrets, comma-separated: they still verify cookies signed before a rotation.',
           "const oldSecrets = (process.env.OLD_SESSION_SECRETS ?? '').split(',').filter(Boolean);",
         ];
-  const config = sessionOptions(options, (form === 'ts' ? store?.tsOption : store?.option) ?? null, form);
-  return [
-    ...imports,
-    '',
+  const config = sessionOptions(options, (form === 'ts' ? (store?.tsOption ?? store?.option) : store?.option) ?? null, form);
+  // CommonJS has no top-level await: the app starts inside an async function when the store needs one.
+  const wrapped = form === 'cjs' && store?.setup.some((line) => line.startsWith('await ')) === true;
+  const body = [
+    ...(wrapped && store?.cjsAwaits ? [store.cjsAwaits] : []),
     '// The secret signs the cookie (it is not encrypted): keep it out of the code, long and random.',
     'const secret = process.env.SESSION_SECRET;',
     "if (!secret) throw new Error('Set SESSION_SECRET to a long random string');",
     ...secrets,
-    ...(store ? [store.setup] : []),
+    ...(store?.setup ?? []),
     '',
     'const app = express();',
     ...(options.proxy === true ? ["app.set('trust proxy', 1); // only behind one TLS-terminating proxy"] : []),
@@ -68,6 +101,11 @@ function app(form: Form, options: SandboxOptions, store: (typeof STORES)[keyof t
     '});',
     'const port = Number(process.env.PORT ?? 3000);',
     'app.listen(port, () => console.log(`Listening on http://localhost:${port}`));',
+  ];
+  return [
+    ...imports,
+    '',
+    ...(wrapped ? ['async function start() {', ...body.map((line) => (line ? `  ${line}` : line)), '}', 'start().catch((err) => {', '  console.error(err);', '  process.exit(1);', '});'] : body),
     ...(form === 'ts' ? ['', "declare module 'express-session' {", '  interface SessionData {', '    visits?: number;', '  }', '}'] : []),
   ];
 }

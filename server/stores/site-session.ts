@@ -8,6 +8,8 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { DatabaseSessionStore } from './database-session-store.ts';
+import { LabRedisStore } from './redis-session-store.ts';
+import type { RedisConnection } from './redis-connection.ts';
 
 /** Idle timeout: progress in a course is worth keeping for weeks, and it is renewed on use. */
 const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
@@ -15,14 +17,14 @@ const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
 export const COOKIE_RENEWAL_MS = 24 * 60 * 60 * 1000;
 
 /** The session middleware, then the daily renewal of its cookie. */
-export function siteSession(db: Database, config: Config): RequestHandler[] {
+export function siteSession(db: Database, config: Config, redis: RedisConnection | null = null): RequestHandler[] {
   const middleware = session({
     name: SITE_COOKIE_NAME,
     secret: config.siteSessionSecret,
     // The store's expiry slides with each visit; writing it once a minute is plenty for a 30-day
     // timeout. A page and the task refreshes after it read the same session: keep it in memory
     // while no other process on the same database may have changed it (see server/db/data-version.ts, notifications.ts).
-    store: new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: true }),
+    store: config.siteSessionStore === 'redis' && redis ? new LabRedisStore(redis, 'site:') : new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: true }),
     cookie: {
       path: '/',
       httpOnly: true,

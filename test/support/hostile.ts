@@ -150,7 +150,7 @@ export const optionSet: fc.Arbitrary<JsonObject> = fc
       rolling: mostly(fc.boolean()),
       unset: mostly(fc.constantFrom<JsonValue>('keep', 'destroy'), fc.constantFrom<JsonValue>('Keep', 'delete', null, '')),
       proxy: mostly(fc.constantFrom<JsonValue>(null, true, false), fc.constantFrom<JsonValue>('true', 1, 'null')),
-      store: mostly(fc.constantFrom<JsonValue>('memory', 'sqlite'), fc.constantFrom<JsonValue>('redis', 'SQLITE', '', null)),
+      store: mostly(fc.constantFrom<JsonValue>('memory', 'database', 'sqlite'), fc.constantFrom<JsonValue>('mongodb', 'SQLITE', '', null)),
     }),
     extraEntries,
   )

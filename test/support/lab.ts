@@ -3,10 +3,13 @@
 // knobs tests need: config overrides, rate limits, registry limits, a short SQLite busy timeout.
 // Requests go through test/support/http.ts and test/support/sandbox.ts.
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { buildApp } from '../../server/app.ts';
 import type { Database } from '../../server/db/database.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
+import { connectRedis } from '../../server/stores/redis-connection.ts';
+import { createClient } from 'redis';
 import type { Limits } from '../../server/http/rate-limits.ts';
 import type { Config } from '../../server/config.ts';
 import type { RegistryLimits } from '../../server/sandbox/registry.ts';
@@ -46,6 +49,9 @@ export function testConfig(database: string, schema = 'public'): Config {
     database,
     databaseSchema: schema,
     redisUrl: testRedisUrl,
+    // Labs of one run share its Redis: each keeps to keys of its own.
+    redisPrefix: `test-${randomBytes(4).toString('hex')}:`,
+    instanceName: `test-${randomBytes(3).toString('hex')}`,
     siteSessionStore: testRedisUrl && process.env.LAB_TEST_SITE_SESSION_STORE === 'redis' ? 'redis' : 'database',
     production: false,
     trustProxy: 0,
@@ -63,13 +69,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 }
 
 /** The lab owns `database` (and drops it on stop); it passes to the lab a restart starts. */
-async function launch(database: TestDatabase, options: LabOptions): Promise<Lab> {
+async function launch(database: TestDatabase, options: LabOptions, redisPrefix?: string): Promise<Lab> {
   const db = await database.open(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
+  const config = { ...testConfig(database.target, database.schema ?? 'public'), ...(redisPrefix ? { redisPrefix } : {}), ...options.config };
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, config.redisPrefix) : null;
   const { app, registry, progress } = buildApp({
-    config: { ...testConfig(database.target, database.schema ?? 'public'), ...options.config },
+    config,
     db,
     limits: options.limits,
     registryLimits: options.registryLimits,
+    redis,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -82,6 +91,7 @@ async function launch(database: TestDatabase, options: LabOptions): Promise<Lab>
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await db.close();
+    await redis?.close();
   };
   return {
     baseUrl: `http://127.0.0.1:${port}`,
@@ -93,11 +103,25 @@ async function launch(database: TestDatabase, options: LabOptions): Promise<Lab>
     server,
     restart: async () => {
       await stopServer();
-      return launch(database, options);
+      // The same Redis keys: a restart keeps what Redis holds, as a real one would.
+      return launch(database, options, config.redisPrefix);
     },
     stop: async () => {
       await stopServer();
       await database.drop();
+      if (config.redisUrl) await dropRedisKeys(config.redisUrl, config.redisPrefix);
     },
   };
+}
+
+/** Deletes every key of a lab that has stopped (its prefix), so a run leaves its Redis as it found it. */
+async function dropRedisKeys(url: string, prefix: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await client.del(keys);
+  } finally {
+    await client.close();
+  }
 }
