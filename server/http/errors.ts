@@ -5,22 +5,23 @@ import { negotiate } from './negotiation.ts';
 import { HttpError } from './http-error.ts';
 import { OptionsError } from '../sandbox/options.ts';
 import type { Render } from './views.ts';
+import { loggableUrl } from '../routes/teacher-access.ts';
 
 /** The last route of the app and of each mounted router (whose req.path is relative to it). */
 export const notFound: RequestHandler = (req) => {
-  throw new HttpError(404, `nothing at ${req.method} ${req.originalUrl.split('?')[0]}`);
+  throw new HttpError(404, `nothing at ${req.method} ${loggableUrl(req).split('?')[0]}`);
 };
 
 export function errorHandler(render: Render): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
       // express-session reports a failed save after the response has started.
-      console.error(`error after response started (${req.method} ${req.originalUrl}):`, err instanceof Error ? err.message : err);
+      console.error(`error after response started (${req.method} ${loggableUrl(req)}):`, err instanceof Error ? err.message : err);
       if (!res.writableEnded) res.end();
       return;
     }
     const { status, field, message } = describe(err);
-    if (status >= 500) console.error(`${req.method} ${req.originalUrl} failed:`, err);
+    if (status >= 500) console.error(`${req.method} ${loggableUrl(req)} failed:`, err);
     res.status(status).setHeader('Cache-Control', 'no-store');
     const format = negotiate(req, res);
     if (format === 'json') {

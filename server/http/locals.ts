@@ -4,6 +4,7 @@ import type { SessionValue } from '../sandbox/actions.ts';
 import type { Lesson } from '../lessons/schema.ts';
 import type { Prediction } from '../sandbox/model.ts';
 import type { SharedTask } from '../routes/share.ts';
+import type { ClassRecord } from '../classroom/class-store.ts';
 
 declare global {
   // Express's own extension point for res.locals (@types/express-serve-static-core).
@@ -22,6 +23,10 @@ declare global {
       prediction?: Prediction;
       /** The lesson task a shared sandbox link names (GET /sandbox/:id?lesson=…&task=…), if any. */
       sharedTask?: SharedTask | null;
+      /** Set by loadTeacherClass on every /teach/:token route: the class the token opens. */
+      classRecord: ClassRecord;
+      /** The teacher's token of that class, for the links on the teacher's own pages only. */
+      teacherToken: string;
     }
   }
 }
