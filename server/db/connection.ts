@@ -54,6 +54,17 @@ export interface Database {
 
 export class DatabaseError extends Error {}
 
+/**
+ * The database server cannot be reached right now (refused, dropped, shutting down, or no
+ * connection free in time): the request is answered 503 with a "try again" message, not a 500,
+ * and nothing was written by it.
+ */
+export class DatabaseUnavailable extends Error {
+  constructor(cause: Error) {
+    super(`the lab's database is not answering right now (${cause.message}); nothing you saved is lost: try again in a moment`, { cause });
+  }
+}
+
 export interface DatabaseOptions {
   /** SQLite: how long a write waits for another connection's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;

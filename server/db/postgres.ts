@@ -3,7 +3,7 @@
 // instances commit (notifications.ts), so each instance's caches stay true.
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { DatabaseError, describeDatabase, type Database, type DatabaseOptions, type Params, type Row, type WatchedTable } from './connection.ts';
+import { DatabaseError, DatabaseUnavailable, describeDatabase, type Database, type DatabaseOptions, type Params, type Row, type WatchedTable } from './connection.ts';
 import { forEngine } from './dialect.ts';
 import { migrations } from './migrations.ts';
 import { ChangeListener, installChangeTriggers } from './notifications.ts';
@@ -40,10 +40,17 @@ export async function openPostgres(url: string, { schema = 'public', poolSize = 
   const listener = new ChangeListener(config, channel, instance);
   await listener.start();
 
-  const all = async <T extends Row>(sql: string, params: Params = []): Promise<T[]> => (await pool.query<T>(numbered(sql), params)).rows;
+  const query = async <T extends Row>(sql: string, params: Params) => {
+    try {
+      return await pool.query<T>(numbered(sql), params);
+    } catch (err) {
+      throw unreachable(err) ? new DatabaseUnavailable(err as Error) : err;
+    }
+  };
+  const all = async <T extends Row>(sql: string, params: Params = []): Promise<T[]> => (await query<T>(sql, params)).rows;
   return {
     engine: 'postgres',
-    run: async (sql, params = []) => ({ changes: (await pool.query(numbered(sql), params)).rowCount ?? 0 }),
+    run: async (sql, params = []) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
     get: async <T extends Row>(sql: string, params: Params = []): Promise<T | undefined> => (await all<T>(sql, params))[0],
     all,
     close: async () => {
@@ -82,6 +89,16 @@ async function migrate(pool: pg.Pool, schema: string, channel: string): Promise<
   } finally {
     client.release();
   }
+}
+
+/** Network errors, and PostgreSQL's classes 08 (connection exception) and 57P (operator intervention: shut down, restarting). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function unreachable(err: unknown): boolean {
+  const { code, message = '' } = err as { code?: string; message?: string };
+  if (code && (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
+  // pg's own errors for a connection that ended or could not be had from the pool in time carry no code.
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(message);
 }
 
 const numberedCache = new Map<string, string>();

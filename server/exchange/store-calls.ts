@@ -36,6 +36,8 @@ export function withStoreCallLog<T>(log: StoreCallLog, fn: () => T): T {
 
 /** Wraps the store's own methods in place; express-session then calls the wrappers unknowingly. */
 export function recordStoreCalls<S extends Store>(store: S): S {
+  // Only a store that says so answers set and touch with what it holds (connect-redis answers null, meaning nothing).
+  const reportsHeld = (store as { reportsHeldSession?: boolean }).reportsHeldSession === true;
   const methods = store as unknown as Record<string, (...args: unknown[]) => void>;
   for (const op of STORE_OPS) {
     const original = methods[op];
@@ -54,7 +56,7 @@ export function recordStoreCalls<S extends Store>(store: S): S {
           call.found = result != null;
           log.loaded = result == null ? null : (JSON.parse(JSON.stringify(result)) as SessionData);
         }
-        if (op === 'set' || op === 'touch') {
+        if ((op === 'set' || op === 'touch') && reportsHeld) {
           log.heldAfterWrite = !err && result !== undefined ? { sid: call.sid, session: result as SessionData | null } : undefined;
         }
         if (op === 'destroy') log.heldAfterWrite = undefined;

@@ -4,6 +4,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { negotiate } from './negotiation.ts';
 import { HttpError } from './http-error.ts';
 import { OptionsError } from '../sandbox/options.ts';
+import { DatabaseUnavailable } from '../db/connection.ts';
 import type { Render } from './views.ts';
 import { loggableUrl } from '../routes/teacher-access.ts';
 
@@ -21,7 +22,11 @@ export function errorHandler(render: Render): ErrorRequestHandler {
       return;
     }
     const { status, field, message } = describe(err);
-    if (status >= 500) console.error(`${req.method} ${loggableUrl(req)} failed:`, err);
+    if (err instanceof DatabaseUnavailable) {
+      // Logged once per request, in one line: an outage is not a bug, and a stack per request would bury the log.
+      console.error(`${req.method} ${loggableUrl(req)}: 503, ${(err.cause as Error).message}`);
+      res.setHeader('Retry-After', '5');
+    } else if (status >= 500) console.error(`${req.method} ${loggableUrl(req)} failed:`, err);
     res.status(status).setHeader('Cache-Control', 'no-store');
     const format = negotiate(req, res);
     if (format === 'json') {
@@ -36,6 +41,7 @@ export function errorHandler(render: Render): ErrorRequestHandler {
 
 function describe(err: unknown): { status: number; field?: string; message: string } {
   if (err instanceof OptionsError) return { status: 400, field: err.field, message: err.message };
+  if (err instanceof DatabaseUnavailable) return { status: 503, message: err.message };
   if (err instanceof HttpError) return { status: err.status, field: err.field, message: err.message };
   // body-parser's errors carry a status and say whether their message may be shown.
   const e = err as { status?: number; expose?: boolean; type?: string; message?: string };

@@ -41,6 +41,8 @@ const uncached: Pick<RowCache<StoredRow | undefined>, 'get' | 'writing'> = {
 };
 
 export class DatabaseSessionStore extends session.Store {
+  /** Its set and touch answer with the row their write left (RETURNING): the recorder reads no more. */
+  readonly reportsHeldSession = true;
   private readonly touchAfterMs: number;
   /** Session id to when this process last wrote its expiry (only kept when touchAfterMs is set). */
   private readonly lastWritten = new Map<string, number>();

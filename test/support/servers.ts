@@ -50,7 +50,12 @@ export interface PostgresServer {
   remove(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * A PostgreSQL server on a free port. `durable`: a commit is on disk before it is acknowledged
+ * (the defaults), so a crash keeps every acknowledged write; otherwise commits are flushed lazily
+ * (quick, and enough for tests that never crash it).
+ */
+export async function startPostgres({ durable = false } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-pg-'));
@@ -59,8 +64,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   const port = await freePort();
   // trust on loopback: a throwaway server that only this test reaches.
   await asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'lab', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-  // fsync off: nothing here needs to survive a power cut, and it makes every commit quick.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  // fsync off: nothing here needs to survive a power cut (a killed server keeps what it wrote to
+  // the OS). synchronous_commit off would lose acknowledged commits on a kill: only when not durable.
+  const lazy = durable ? '' : ' -c synchronous_commit=off';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off${lazy}`;
   const start = async () => void (await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-w', '-l', join(dir, 'log'), 'start']));
   await start();
   return {
@@ -80,17 +87,24 @@ export interface RedisServer {
   port: number;
   /** Ends the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
-  /** Starts it again on the same port (empty: it keeps nothing on disk). */
+  /** Starts it again on the same port (empty, unless it was started durable). */
   start(): Promise<void>;
   remove(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * A Redis server on a free port. `durable`: every write is in its append-only file before Redis
+ * acknowledges it (appendfsync always), so a kill and a start keep every acknowledged write, as a
+ * production Redis that holds sessions must be set up; otherwise it keeps nothing on disk.
+ */
+export async function startRedis({ durable = false } = {}): Promise<RedisServer> {
   if (!redisBin) throw new Error('Redis is not installed');
   const port = await freePort();
+  const dir = durable ? mkdtempSync(join(tmpdir(), 'cookie-lab-redis-')) : null;
+  const persistence = dir ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] : ['--save', '', '--appendonly', 'no'];
   let child: ChildProcess | null = null;
   const start = async () => {
-    const started = spawn(redisBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const started = spawn(redisBin, ['--port', String(port), '--bind', '127.0.0.1', ...persistence], { stdio: ['ignore', 'pipe', 'inherit'] });
     child = started;
     // Ready when it says so (its log goes to stdout), not after a guessed while.
     let log = '';
@@ -113,5 +127,9 @@ export async function startRedis(): Promise<RedisServer> {
     await exited;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, kill, start, remove: kill };
+  const remove = async () => {
+    await kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, kill, start, remove };
 }

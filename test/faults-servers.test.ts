@@ -1,0 +1,134 @@
+// PostgreSQL, then Redis, stop in the middle of a class and come back. Learners get clear answers
+// (a 503 that says to try again while the lab's database is down; express-session's real
+// behaviour with a failing store, in the inspector, for a sandbox on Redis), /healthz names the
+// dependency that is down, no acknowledged write is lost, and the same app recovers without a
+// restart. Real servers from Debian's packages, started for this test alone.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { missingServer, startPostgres, startRedis, type PostgresServer, type RedisServer } from './support/servers.ts';
+import { freshSchema } from './support/database.ts';
+import { startLabOn, type Lab } from './support/lab.ts';
+import { CookieClient, createSandbox, send } from './support/http.ts';
+import { watchConsoleErrors, type ErrorLog } from './support/watch.ts';
+import type { Health } from '../server/http/health.ts';
+
+interface Exchange {
+  setCookie: string[];
+  sessionAfter: Record<string, unknown> | null;
+  storeCalls: { op: string; ok: boolean | null; error?: string }[];
+  error: string | null;
+  storeKey?: { key: string } | null;
+}
+
+/** Asks until the answer is what the test waits for: the servers' own start-up is the event, seen through /healthz. */
+async function until<T>(ask: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await ask();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const health = async (lab: Lab) => send<Health>(lab.baseUrl, '/healthz');
+
+describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingServer('postgres') || missingServer('redis') }, () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let lab: Lab;
+  let log: ErrorLog;
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+
+  before(async () => {
+    [postgres, redis] = await Promise.all([startPostgres({ durable: true }), startRedis({ durable: true })]);
+    lab = await startLabOn(await freshSchema(postgres.url), { config: { redisUrl: redis.url, siteSessionStore: 'database' } });
+    log = watchConsoleErrors({ quiet: true });
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+  });
+
+  after(async () => {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
+    log.restore();
+    await lab.stop().catch(() => {});
+    await Promise.all([postgres.remove(), redis.remove()]);
+  });
+
+  it('while PostgreSQL is down: 503s that say to try again, /healthz says which; once back, every acknowledged write is there', async () => {
+    const id = await createSandbox(lab.baseUrl, { store: 'database' });
+    const learner = new CookieClient(lab.baseUrl);
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: `k${i}`, value: `v${i}` } });
+      assert.equal(res.status, 200);
+      const exchange = (await res.json()) as Exchange;
+      assert.equal(exchange.error, null);
+      acknowledged.push(`k${i}`);
+    }
+
+    await postgres.kill();
+    const down = await until(() => health(lab), (res) => res.status === 503);
+    assert.equal(down.json.status, 'down');
+    assert.equal(down.json.database.ok, false);
+    assert.equal(down.json.redis !== 'not configured' && down.json.redis.ok, true, 'Redis is still up');
+
+    for (const [path, accept] of [
+      [`/sandbox/${id}/visit`, 'application/json'],
+      [`/lessons/what-a-session-cookie-is`, 'text/html'],
+      [`/api/sandboxes/${id}/options`, 'application/json'],
+    ] as const) {
+      const res = await send(lab.baseUrl, path, { headers: { accept, cookie: learner.cookieHeader() ?? '' } });
+      assert.equal(res.status, 503, `${path}: ${res.status} ${res.text.slice(0, 200)}`);
+      assert.match(res.text, /database is not answering right now/);
+      assert.equal(res.headers.get('retry-after'), '5');
+      assert.doesNotMatch(res.text, /\bat .*\.ts:\d+/, 'no stack trace');
+    }
+
+    await postgres.start();
+    await until(() => health(lab), (res) => res.status === 200);
+    const res = await learner.request(`/sandbox/${id}/visit`);
+    assert.equal(res.status, 200);
+    const exchange = (await res.json()) as Exchange;
+    assert.equal(exchange.error, null);
+    for (const key of acknowledged) assert.ok(exchange.sessionAfter && key in exchange.sessionAfter, `${key} survived the outage`);
+    const history = await send<{ exchanges: { number: number }[] }>(lab.baseUrl, `/api/sandboxes/${id}/exchanges`);
+    assert.equal(history.status, 200);
+    assert.equal(history.json.exchanges.length, acknowledged.length + 1, 'every recorded exchange is in the history');
+  });
+
+  it("while Redis is down: /healthz says degraded, a Redis sandbox shows express-session's store error, others work; once back, its sessions are there", async () => {
+    const onRedis = await createSandbox(lab.baseUrl, { store: 'redis' });
+    const onDatabase = await createSandbox(lab.baseUrl, { store: 'database' });
+    const learner = new CookieClient(lab.baseUrl);
+    const wrote = (await (await learner.request(`/sandbox/${onRedis}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } })).json()) as Exchange;
+    assert.equal(wrote.error, null);
+    assert.match(wrote.storeKey?.key ?? '', /./, 'the inspector names the Redis key');
+
+    await redis.kill();
+    const degraded = await until(() => health(lab), (res) => res.json.status === 'degraded');
+    assert.equal(degraded.status, 200, 'Redis down is not a reason to take this instance out of the load balancer');
+    assert.equal(degraded.json.redis !== 'not configured' && degraded.json.redis.ok, false);
+
+    const failed = await learner.request(`/sandbox/${onRedis}/visit`);
+    assert.equal(failed.status, 503, 'a store that fails to load the session: 503, with the exchange as the answer');
+    const failedExchange = (await failed.json()) as Exchange;
+    assert.ok(failedExchange.storeCalls.some((call) => call.op === 'get' && call.ok === false), JSON.stringify(failedExchange.storeCalls));
+    assert.match(failedExchange.error ?? '', /./, 'express-session passed the store error on');
+
+    const other = new CookieClient(lab.baseUrl);
+    const fine = (await (await other.request(`/sandbox/${onDatabase}/write`, { method: 'POST', json: { key: 'a', value: 'b' } })).json()) as Exchange;
+    assert.equal(fine.error, null, 'a sandbox on the database does not need Redis');
+
+    await redis.start();
+    await until(() => health(lab), (res) => res.json.status === 'ok');
+    const back = (await (await learner.request(`/sandbox/${onRedis}/visit`)).json()) as Exchange;
+    assert.equal(back.error, null);
+    assert.equal(back.sessionAfter?.user, 'ada', 'the acknowledged write survived (Redis with appendfsync always)');
+  });
+
+  it('the process never crashed, and no request failed with a 500', () => {
+    assert.deepEqual(uncaught, []);
+    assert.deepEqual(log.serverFailures(), [], 'an outage is a 503 or a store error, never a 500');
+  });
+});
