@@ -27,6 +27,11 @@ export class CookieClient {
     return [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
+  /** The server the next request goes to (a client of several instances picks one per request). */
+  protected nextBaseUrl(): string {
+    return this.baseUrl;
+  }
+
   async request(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (!headers.has('accept')) headers.set('accept', 'application/json');
@@ -37,7 +42,7 @@ export class CookieClient {
       headers.set('content-type', 'application/json');
       body = JSON.stringify(init.json);
     }
-    const res = await fetch(this.baseUrl + path, { ...init, headers, body, redirect: 'manual' });
+    const res = await fetch(this.nextBaseUrl() + path, { ...init, headers, body, redirect: 'manual' });
     for (const header of res.headers.getSetCookie()) {
       const [pair = ''] = header.split(';');
       const eq = pair.indexOf('=');

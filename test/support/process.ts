@@ -31,7 +31,7 @@ export interface ServerProcess {
 /** The environment the child gets: ours without anything that would change what is tested. */
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['NODE_TEST_CONTEXT', 'NODE_ENV', 'PORT', 'HOST', 'DATABASE_PATH', 'SESSION_SECRET', 'TRUST_PROXY', 'SANDBOXES_PER_MINUTE', 'SANDBOX_REQUESTS_PER_MINUTE', 'NODE_OPTIONS']) delete base[name];
+  for (const name of ['NODE_TEST_CONTEXT', 'NODE_ENV', 'PORT', 'HOST', 'DATABASE_PATH', 'SESSION_SECRET', 'TRUST_PROXY', 'SANDBOXES_PER_MINUTE', 'SANDBOX_REQUESTS_PER_MINUTE', 'NODE_OPTIONS', 'DATABASE_URL', 'DATABASE_SCHEMA', 'REDIS_URL', 'REDIS_PREFIX', 'SITE_SESSION_STORE', 'INSTANCE_NAME', 'OTHER_SITE_HOST']) delete base[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete base[name];
     else base[name] = value;
