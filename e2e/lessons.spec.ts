@@ -5,10 +5,13 @@ import { watchConsole } from './support/console.ts';
 import { test, expect, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { loadLessons } from '../server/lessons/loader.ts';
+import { courseFor, labFeatures } from '../server/lessons/features.ts';
 import type { RequestStep, Step } from '../server/lessons/schema.ts';
 import { REQUEST_BUTTONS } from '../server/lessons/solution-steps.ts';
 
-const lessons = loadLessons('lessons');
+// The course as the app under test offers it: its Redis tasks only when the run gives it Redis
+// (playwright.config.ts passes LAB_TEST_REDIS_URL on as REDIS_URL); one instance, always.
+const lessons = courseFor(loadLessons('lessons'), labFeatures({ redis: Boolean(process.env.LAB_TEST_REDIS_URL), instanceCount: 1 }));
 
 test.describe('lessons', () => {
   for (const lesson of lessons) {

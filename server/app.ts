@@ -29,6 +29,7 @@ import { ProgressStore } from './lessons/progress.ts';
 import { defaultLimits, rateLimits, type Limits } from './http/rate-limits.ts';
 import { healthCheck } from './http/health.ts';
 import type { RedisConnection } from './stores/redis-connection.ts';
+import { courseFor, labFeatures } from './lessons/features.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,6 +48,10 @@ export interface AppDependencies {
 
 export function buildApp({ config, db, registryLimits, limits: limitOverrides, render = compileViews(join(root, 'views')), lessonList = loadLessons(join(root, 'lessons')), redis = null }: AppDependencies) {
   const app = express();
+  // The course as this lab can teach it: tasks that need Redis or several instances only where they
+  // exist. Progress files are read against the whole course: one from a lab with Redis imports whole.
+  const wholeCourse = lessonList;
+  lessonList = courseFor(lessonList, labFeatures({ redis: redis !== null, instanceCount: config.instanceCount }));
   const registry = new SandboxRegistry(db, registryLimits, redis);
   const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
   const progress = new ProgressStore(db);
@@ -55,7 +60,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const share = shareHandlers(registry, lessonList, render);
   const api = sandboxApi(registry);
   const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
-  const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
+  const progressPages = progressHandlers(lessonList, progress, registry, predictions, render, wholeCourse);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {

@@ -20,6 +20,11 @@ export interface Config {
    * several instances, the learner sees which one answered each request.
    */
   instanceName: string;
+  /**
+   * How many instances serve this lab behind its load balancer (INSTANCE_COUNT, default 1): above
+   * one, lesson 8 offers its task on a memory store across instances.
+   */
+  instanceCount: number;
   /** Where the lab's own sessions live: the database (default) or Redis (SITE_SESSION_STORE=redis). */
   siteSessionStore: 'database' | 'redis';
   production: boolean;
@@ -55,6 +60,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     redisUrl,
     redisPrefix: parseRedisPrefix(env.REDIS_PREFIX),
     instanceName: parseInstanceName(env.INSTANCE_NAME),
+    instanceCount: parseInstanceCount(env.INSTANCE_COUNT),
     siteSessionStore: parseSiteSessionStore(env.SITE_SESSION_STORE, redisUrl),
     production,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
@@ -90,6 +96,12 @@ function parseInstanceName(value: string | undefined): string {
   if (value === undefined || value === '') return `${hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) throw new ConfigError(`INSTANCE_NAME must be letters, digits and _ . : - (at most 64), got "${value}"`);
   return value;
+}
+
+function parseInstanceCount(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1) throw new ConfigError(`INSTANCE_COUNT must be a whole number of instances, 1 or more, got "${value}"`);
+  return Number(value);
 }
 
 function parseRedisPrefix(value: string | undefined): string {

@@ -255,6 +255,11 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
       badLesson(lesson({ sandbox: { cookie: { maxAge: -1 } } }), 'sandbox.cookie.maxAge: ', 'must not be negative');
     });
 
+    it('a task that requires what no lab can have, or requires given as a word', () => {
+      badLesson(lessonWithTask({ requires: ['kafka'] }), 'task "only": requires[0]', 'must be one of: redis, instances');
+      badLesson(lessonWithTask({ requires: 'redis' }), 'task "only": requires', '');
+    });
+
     it('a bad sandbox option: an unknown one, and cookie.path', () => {
       badLesson(lesson({ sandbox: { colour: 'blue' } }), 'sandbox.colour: ', 'unknown option');
       badLesson(lesson({ sandbox: { cookie: { path: '/' } } }), 'sandbox.cookie.path: ', 'fixed');

@@ -43,7 +43,7 @@ describe('three instances on one PostgreSQL and one Redis, a client alternating 
 
   before(async () => {
     [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, SITE_SESSION_STORE: 'redis', SESSION_SECRET: 'multi-instance-test-secret-0123456789abcdef' };
+    const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, SITE_SESSION_STORE: 'redis', INSTANCE_COUNT: '3', SESSION_SECRET: 'multi-instance-test-secret-0123456789abcdef' };
     // Started together, as an orchestrator would: they race to migrate the schema (an advisory lock settles it).
     instances = await Promise.all(names.map((name) => startServer({ ...env, INSTANCE_NAME: name })));
     urls = instances.map((instance) => instance.baseUrl);
@@ -119,6 +119,48 @@ describe('three instances on one PostgreSQL and one Redis, a client alternating 
       const exported = (await (await learner.request('/progress/export')).json()) as { lessons: Record<string, { solved: string[] }> };
       assert.ok(exported.lessons['what-a-session-cookie-is']?.solved.includes('get-a-cookie'), 'the solve is seen from every instance');
     }
+  });
+
+  it("lesson 8's tasks on Redis and on several instances are offered, stay open the wrong way, and are solved the right way", async () => {
+    const slug = 'stores-and-restarts';
+    /** A learner of lesson 8, with the lesson's sandbox, each request to the next instance. */
+    const openLesson = async () => {
+      const learner = new AlternatingClient(urls);
+      const html = await (await learner.request(`/lessons/${slug}`, { headers: HTML })).text();
+      const id = /data-sandbox-path="\/sandbox\/([A-Za-z0-9_-]{22})"/.exec(html)?.[1];
+      assert.ok(id, html.slice(0, 300));
+      assert.match(html, /id="task-redis-ttl"/, 'a lab with Redis offers the Redis task');
+      assert.match(html, /id="task-memory-across-instances"/, 'a lab of three instances offers the instances task');
+      return { learner, id };
+    };
+    const solved = async (learner: CookieClient, task: string) => new RegExp(`<li class="task solved" id="task-${task}"`).test(await (await learner.request(`/lessons/${slug}/tasks`, { headers: HTML })).text());
+    /** A write, repeated until the instance that answers has heard of the latest option change (a notification away). */
+    const write = (learner: CookieClient, id: string, arrived: (options: Exchange['options']) => boolean = () => true) =>
+      until(async () => (await (await learner.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } })).json()) as Exchange, (e) => arrived(e.options));
+
+    // Redis: with maxAge set, the key's TTL follows the cookie (the wrong way); without, connect-redis's day.
+    const onRedis = await openLesson();
+    assert.equal((await putOptions(urls[1]!, onRedis.id, { store: 'redis' })).status, 200);
+    const withMaxAge = await write(onRedis.learner, onRedis.id, (options) => options.store === 'redis');
+    assert.ok(withMaxAge.storeKey && withMaxAge.storeKey.ttlSeconds! <= 3600, JSON.stringify(withMaxAge.storeKey));
+    assert.equal(await solved(onRedis.learner, 'redis-ttl'), false, 'a TTL from the cookie does not solve it');
+    assert.equal((await putOptions(urls[2]!, onRedis.id, { store: 'redis', cookie: { maxAge: null } })).status, 200);
+    // A fresh browser: the old cookie's session carries its expiry along.
+    const fresh = new AlternatingClient(urls);
+    for (const [name, value] of onRedis.learner.jar) if (name !== 'mycookie') fresh.jar.set(name, value);
+    const withoutMaxAge = await write(fresh, onRedis.id, (options) => options.cookie.maxAge === null);
+    assert.ok(withoutMaxAge.storeKey!.ttlSeconds! > 86_000, JSON.stringify(withoutMaxAge.storeKey));
+    assert.match(withoutMaxAge.storeNote ?? '', /connect-redis used its own ttl option: 86400 s/);
+    assert.equal(await solved(fresh, 'redis-ttl'), true);
+
+    // Several instances: the write alone does not solve it; a visit that another instance answers does.
+    const onMemory = await openLesson();
+    const wrote = await write(onMemory.learner, onMemory.id);
+    assert.equal(wrote.options.store, 'memory');
+    assert.equal(await solved(onMemory.learner, 'memory-across-instances'), false);
+    const visited = (await (await onMemory.learner.request(`/sandbox/${onMemory.id}/visit`)).json()) as Exchange;
+    assert.notEqual(visited.instance, wrote.instance);
+    assert.equal(await solved(onMemory.learner, 'memory-across-instances'), true);
   });
 
   it('/healthz on each instance names its engines', async () => {

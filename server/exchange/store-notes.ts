@@ -25,17 +25,42 @@ export function storeNote({ exchange, history, storeKey }: NoteInput): string | 
  * shows another instance storing it: that is why express-session started a new one.
  */
 function memoryElsewhere(exchange: NoteInput['exchange'], history: readonly Exchange[]): string | null {
-  const get = exchange.storeCalls.find((call) => call.op === 'get');
+  const storedBy = storedByAnotherInstance(exchange, history);
   const cookieId = exchange.decision.cookieId;
-  if (!get || get.found !== false || !cookieId) return null;
-  const storedBy = [...history].reverse().find((earlier) => earlier.sessionId === cookieId && earlier.storeCalls.some((call) => call.ok && (call.op === 'set' || call.op === 'touch') && call.sid === cookieId));
-  if (!storedBy || storedBy.instance === exchange.instance) return null;
+  if (!storedBy || !cookieId) return null;
   return (
     `This lab runs as several instances, and a MemoryStore lives in the memory of one process: instance ${storedBy.instance} ` +
     `stored session ${short(cookieId)} (exchange #${storedBy.number}), but instance ${exchange.instance} answered this request, and its ` +
     `MemoryStore has never held that session. So get() found nothing and express-session started a new, empty session. ` +
     `A load balancer may send each request to any instance: only a store they all share (the database, or Redis) keeps the session.`
   );
+}
+
+/**
+ * The earlier exchange, answered by another instance, that stored the session this request's
+ * cookie names, when this request's `get` found nothing: the session lives where this instance
+ * cannot see it. null otherwise.
+ */
+export function storedByAnotherInstance(exchange: Pick<Exchange, 'instance' | 'decision' | 'storeCalls'>, history: readonly Exchange[]): Exchange | null {
+  const get = exchange.storeCalls.find((call) => call.op === 'get');
+  const cookieId = exchange.decision.cookieId;
+  if (!get || get.found !== false || !cookieId) return null;
+  const storedBy = [...history].reverse().find((earlier) => earlier.sessionId === cookieId && earlier.storeCalls.some((call) => call.ok && (call.op === 'set' || call.op === 'touch') && call.sid === cookieId));
+  return storedBy && storedBy.instance !== exchange.instance ? storedBy : null;
+}
+
+/**
+ * Where Redis's TTL for the session's key came from, as observed: the cookie's expiry (within a
+ * few seconds of what the stored cookie has left), connect-redis's own one-day `ttl` (the stored
+ * cookie has no expiry), or neither / no key (null).
+ */
+export function redisTtlSource(storeKey: StoreKeyView | null, sessionAfter: Exchange['sessionAfter'], at: number): 'cookie' | 'default' | null {
+  const ttl = storeKey?.ttlSeconds;
+  if (ttl === null || ttl === undefined || ttl < 0) return null;
+  const expires = sessionAfter?.cookie?.expires;
+  if (!expires) return Math.abs(ttl - CONNECT_REDIS_DEFAULT_TTL_S) <= 5 ? 'default' : null;
+  const left = (new Date(expires).getTime() - at) / 1000;
+  return Math.abs(ttl - left) <= 5 ? 'cookie' : null;
 }
 
 function redisKeyNote(exchange: NoteInput['exchange'], { key, ttlSeconds }: StoreKeyView): string {

@@ -45,6 +45,8 @@ const CONDITIONS = keysOf<ExchangeConditions>({
   lastSetCookie: true,
   cookieExpired: true,
   afterRestart: true,
+  storedByAnotherInstance: true,
+  redisTtl: true,
 });
 const STORE_CALL_KEYS = keysOf<NonNullable<ExchangeConditions['storeCalls']>>({ includes: true, excludes: true });
 const SESSION_AFTER_KEYS = keysOf<NonNullable<ExchangeConditions['sessionAfter']>>({ exists: true, has: true, lacks: true });
@@ -131,6 +133,8 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   if (c.lastSetCookie !== undefined) validateConditions(c.lastSetCookie, `${where}.lastSetCookie`, fail);
   if (c.cookieExpired !== undefined) boolean(c.cookieExpired, `${where}.cookieExpired`, fail);
   if (c.afterRestart !== undefined) boolean(c.afterRestart, `${where}.afterRestart`, fail);
+  if (c.storedByAnotherInstance !== undefined) boolean(c.storedByAnotherInstance, `${where}.storedByAnotherInstance`, fail);
+  if (c.redisTtl !== undefined) oneOf(c.redisTtl, ['cookie', 'default'] as const, `${where}.redisTtl`, fail);
   return c as ExchangeConditions;
 }
 

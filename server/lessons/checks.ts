@@ -4,6 +4,7 @@
 // for what was seen instead (the conditions that look back in time are in check-history.ts).
 // Each check reports what it expected and what it observed, in plain words. Every list of names
 // in the vocabulary is defined here once; the types and the lesson validator derive from it.
+import { redisTtlSource, storedByAnotherInstance } from '../exchange/store-notes.ts';
 import type { Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import type { CookieAnatomy } from '../exchange/cookie-anatomy.ts';
@@ -70,6 +71,13 @@ export interface ExchangeConditions {
    * restart: whatever the store did with the session, the restart came in between.
    */
   afterRestart?: boolean;
+  /**
+   * The request's cookie named a session that another instance of the lab stored (the sandbox's
+   * history says which), and this instance's store had none: several instances, a per-process store.
+   */
+  storedByAnotherInstance?: boolean;
+  /** Where Redis's TTL for the session's key came from, as Redis reported it after the exchange. */
+  redisTtl?: 'cookie' | 'default';
 }
 
 /** A subset of the sandbox options that must match exactly. */
@@ -229,6 +237,29 @@ function conditionResults(where: ExchangeConditions, ex: Exchange, seen: Observa
   if (where.afterRestart !== undefined) {
     const restart = restartBetween(ex, seen.exchanges, seen.restarts ?? []);
     check(restart.restarted === where.afterRestart ? '' : restart.restarted ? `the server had restarted since (${restart.words})` : restart.words);
+  }
+  if (where.storedByAnotherInstance !== undefined) {
+    const storedBy = storedByAnotherInstance(ex, seen.exchanges.filter((e) => e.number < ex.number));
+    check(
+      Boolean(storedBy) === where.storedByAnotherInstance
+        ? ''
+        : storedBy
+          ? `instance ${ex.instance} answered it, and instance ${storedBy.instance} had stored its session (exchange #${storedBy.number})`
+          : `no other instance had stored the session its cookie named (instance ${ex.instance} answered${ex.storeCalls.find((c) => c.op === 'get')?.found ? ', and its store found the session' : ''})`,
+    );
+  }
+  if (where.redisTtl !== undefined) {
+    const source = redisTtlSource(ex.storeKey, ex.sessionAfter, new Date(ex.finishedAt).getTime());
+    const ttl = ex.storeKey?.ttlSeconds;
+    check(
+      source === where.redisTtl
+        ? ''
+        : ex.options.store !== 'redis' || !ex.storeKey
+          ? 'the session was not stored in Redis'
+          : ttl === null || ttl === undefined
+            ? 'Redis held no key for the session afterwards'
+            : `Redis's TTL was ${ttl} s, ${source === 'cookie' ? "from the cookie's expiry" : source === 'default' ? "connect-redis's one-day default" : 'neither the cookie\'s expiry nor the one-day default'}`,
+    );
   }
   return results;
 }

@@ -23,6 +23,17 @@ export interface ProgressExport {
 
 export class ProgressError extends Error {}
 
+/**
+ * "n of m tasks solved", per lesson slug, for the lessons as this lab offers them: a solve kept for
+ * a task this lab does not offer (imported from a lab with Redis, say) is not counted here.
+ */
+export function solvedCounter(lessons: readonly Lesson[], done: ReadonlyMap<string, LessonProgress>): (slug: string) => number {
+  return (slug) => {
+    const solved = done.get(slug)?.solved;
+    return solved ? (lessons.find((lesson) => lesson.slug === slug)?.tasks.filter((task) => solved.has(task.id)).length ?? 0) : 0;
+  };
+}
+
 export class ProgressStore {
   /**
    * A lesson page and the task refreshes after each exchange ask for the same progress within

@@ -1,6 +1,7 @@
 // Trying a lesson's wrong ways: each on a learner (a browser) and a sandbox of its own, after the
 // earlier tasks' solutions; the wrong way must leave its task open, and the task's solution must
 // still solve it afterwards (a learner who went the wrong way can still follow the instructions).
+import { courseFor, NO_FEATURES } from './features.ts';
 import { evaluate, readsProbe } from './checks.ts';
 import { LessonRun, withoutProbe, type ProbeMode, type ReplayLab } from './replay.ts';
 import type { Lesson, Task, WrongWay } from './schema.ts';
@@ -19,7 +20,9 @@ export interface WrongWayOutcome {
  * all at once: the earlier tasks' solutions, then the wrong way, which must leave its task open;
  * then the task's own solution, which must still solve it.
  */
-export async function replayWrongWays(lab: ReplayLab, lesson: Lesson, probe: ProbeMode = 'skip'): Promise<WrongWayOutcome[]> {
+export async function replayWrongWays(lab: ReplayLab, wholeLesson: Lesson, probe: ProbeMode = 'skip'): Promise<WrongWayOutcome[]> {
+  // As replayLesson: one process without Redis.
+  const lesson = courseFor([wholeLesson], NO_FEATURES)[0]!;
   const tries = lesson.tasks.flatMap((task, index) => task.wrongWays.map((wrongWay) => ({ task, index, wrongWay })));
   return Promise.all(
     tries.map(async ({ task, index, wrongWay }): Promise<WrongWayOutcome> => {

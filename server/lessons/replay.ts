@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../app.ts';
+import { courseFor, NO_FEATURES } from './features.ts';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
@@ -64,6 +65,7 @@ export async function startReplayLab(lessons: Lesson[]): Promise<ReplayLab> {
       redisUrl: null,
       redisPrefix: 'cookie-lab:',
       instanceName: 'lessons-check',
+      instanceCount: 1,
       siteSessionStore: 'database',
       production: false,
       trustProxy: 0,
@@ -123,7 +125,9 @@ function sessionLoaded(server: Server, path: string): Promise<void> {
 }
 
 /** One lesson, on a browser of its own; a failed task ends the lesson (later tasks build on it). */
-export async function replayLesson(lab: ReplayLab, lesson: Lesson, probe: ProbeMode = 'skip'): Promise<LessonOutcome> {
+export async function replayLesson(lab: ReplayLab, wholeLesson: Lesson, probe: ProbeMode = 'skip'): Promise<LessonOutcome> {
+  // The replay's lab is one process without Redis: it offers what the embedded default offers.
+  const lesson = courseFor([wholeLesson], NO_FEATURES)[0]!;
   const run = new LessonRun(lab, lesson, probe);
   const tasks: TaskOutcome[] = [];
   let failed = false;

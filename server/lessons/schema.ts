@@ -8,6 +8,14 @@ import { SANDBOX_ACTIONS } from '../sandbox/model.ts';
 import { MAX_SLOW_MS } from '../sandbox/actions.ts';
 import { formToOptions } from '../sandbox/form.ts';
 
+/**
+ * What a task may need of the lab beyond one process on its own: a Redis server (REDIS_URL), or
+ * several instances behind a load balancer (INSTANCE_COUNT above 1). A lab without it leaves the
+ * task out of the lesson (server/lessons/features.ts), so no learner is asked the impossible.
+ */
+export const REQUIREMENTS = ['redis', 'instances'] as const;
+export type Requirement = (typeof REQUIREMENTS)[number];
+
 /** What a solution's request step can press: the sandbox's requests, and restarting the server. */
 export const STEP_REQUESTS = [...SANDBOX_ACTIONS, 'restart'] as const;
 export type StepRequest = (typeof STEP_REQUESTS)[number];
@@ -74,6 +82,8 @@ export interface Task {
   solution: Step[];
   /** Ways that must not solve the task (the replays try each one); none when the lesson lists none. */
   wrongWays: WrongWay[];
+  /** What the lab must have for this task to be offered; none for most. */
+  requires: Requirement[];
 }
 
 export interface Lesson {
@@ -100,7 +110,7 @@ type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'l
 const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true });
 const ARTICLE_FIELDS = keysOf<NonNullable<Lesson['article']>>({ quote: true, verdict: true });
 const LINK_FIELDS = keysOf<Lesson['links'][number]>({ title: true, url: true });
-const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true, wrongWays: true });
+const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true, wrongWays: true, requires: true });
 const WRONG_WAY_FIELDS = keysOf<WrongWay>({ name: true, steps: true });
 /** The keys of each kind of step; a step has exactly one of these kinds as a key. */
 const STEP_KEYS = {
@@ -200,6 +210,7 @@ function validateTask(value: unknown, label: string, fail: Fail): Task {
       const steps = nonEmpty(array(wrongWay.steps, `${at}.steps`, fail), `${at}.steps`, fail).map((step, j) => validateStep(step, `${at}.steps[${j}]`, fail));
       return { name: text(wrongWay.name, `${at}.name`, fail), steps };
     }),
+    requires: (task.requires === undefined ? [] : array(task.requires, `${where}: requires`, fail)).map((value, i) => oneOf(value, REQUIREMENTS, `${where}: requires[${i}]`, fail)),
   };
 }
 

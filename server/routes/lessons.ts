@@ -4,7 +4,7 @@ import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http/http-error.ts';
 import type { Lesson, Task } from '../lessons/schema.ts';
 import { evaluate } from '../lessons/checks.ts';
-import type { LessonProgress, ProgressStore } from '../lessons/progress.ts';
+import { solvedCounter, type LessonProgress, type ProgressStore } from '../lessons/progress.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { Render } from '../http/views.ts';
@@ -45,7 +45,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     const learner = learnerId(req, false);
     const done = learner ? await progress.forLearner(learner) : new Map();
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('lessons', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0 }));
+    res.send(render('lessons', { lessons, progressOf: solvedCounter(lessons, done) }));
   };
 
   const page: RequestHandler = async (req, res) => {

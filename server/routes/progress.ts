@@ -1,7 +1,7 @@
 // The learner's progress page: what they solved, exported as a file, imported back, or reset.
 import type { RequestHandler } from 'express';
 import type { Lesson } from '../lessons/schema.ts';
-import { ProgressError, type ProgressStore } from '../lessons/progress.ts';
+import { ProgressError, solvedCounter, type ProgressStore } from '../lessons/progress.ts';
 import type { Render } from '../http/views.ts';
 import { learnerId } from '../stores/site-session.ts';
 import type { SandboxRegistry } from '../sandbox/registry.ts';
@@ -9,12 +9,13 @@ import { putSandboxBack } from '../lessons/lesson-reset.ts';
 import { parseJsonText } from '../http/json-text.ts';
 import type { PredictionStore } from '../lessons/predictions.ts';
 
-export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, registry: SandboxRegistry, predictions: PredictionStore, render: Render) {
+/** `wholeCourse`: every task, also those this lab does not offer: a file from a lab with Redis imports here whole. */
+export function progressHandlers(lessons: readonly Lesson[], progress: ProgressStore, registry: SandboxRegistry, predictions: PredictionStore, render: Render, wholeCourse: readonly Lesson[] = lessons) {
   const show: RequestHandler = async (req, res) => {
     const learner = learnerId(req, false);
     const done = learner ? await progress.forLearner(learner) : new Map();
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message: null, error: false }));
+    res.send(render('progress', { lessons, progressOf: solvedCounter(lessons, done), message: null, error: false }));
   };
 
   const exportProgress: RequestHandler = async (req, res) => {
@@ -30,7 +31,7 @@ export function progressHandlers(lessons: readonly Lesson[], progress: ProgressS
     const learner = learnerId(req, true)!;
     const page = async (status: number, message: string, error: boolean) => {
       const done = await progress.forLearner(learner);
-      res.status(status).send(render('progress', { lessons, progressOf: (slug: string) => done.get(slug)?.solved.size ?? 0, message, error }));
+      res.status(status).send(render('progress', { lessons, progressOf: solvedCounter(lessons, done), message, error }));
     };
     const raw = (req.body as Record<string, unknown> | undefined)?.progress;
     if (typeof raw !== 'string' || raw.trim() === '') return page(400, 'Nothing imported: choose a progress file (or paste its JSON) first.', true);
@@ -41,7 +42,7 @@ export function progressHandlers(lessons: readonly Lesson[], progress: ProgressS
       return page(400, 'Nothing imported: the file is not valid JSON.', true);
     }
     try {
-      const count = await progress.importProgress(learner, data, lessons);
+      const count = await progress.importProgress(learner, data, wholeCourse);
       return page(200, `Imported: ${count} solved task(s) merged into your progress.`, false);
     } catch (err) {
       if (err instanceof ProgressError) return page(400, `Nothing imported: ${err.message}.`, true);

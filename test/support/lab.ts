@@ -52,6 +52,7 @@ export function testConfig(database: string, schema = 'public'): Config {
     // Labs of one run share its Redis: each keeps to keys of its own.
     redisPrefix: `test-${randomBytes(4).toString('hex')}:`,
     instanceName: `test-${randomBytes(3).toString('hex')}`,
+    instanceCount: 1,
     siteSessionStore: testRedisUrl && process.env.LAB_TEST_SITE_SESSION_STORE === 'redis' ? 'redis' : 'database',
     production: false,
     trustProxy: 0,
