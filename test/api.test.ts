@@ -85,8 +85,7 @@ describe('POST /api/sandboxes', () => {
       ['an unknown sameSite', { cookie: { sameSite: 'sometimes' } }, 'cookie.sameSite'],
       ['an unknown option', { genid: 'x' }, 'genid'],
       ['an unknown store', { store: 'mongo' }, 'store'],
-      // Without REDIS_URL there is no Redis to keep sessions in: refused, naming the variable.
-      ...(testRedisUrl ? [] : ([["store: 'redis' on a lab without Redis", { store: 'redis' }, 'store']] as const)),
+      ...(testRedisUrl ? [] : ([["store: 'redis' on a lab without Redis (no REDIS_URL)", { store: 'redis' }, 'store']] as const)),
       ['an array instead of an object', [], 'options'],
     ] as const) {
       it(`answers 400 naming the field for ${label}`, async () => {

@@ -12,17 +12,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLessons } from '../server/lessons/loader.ts';
+import { courseFor, labFeatures } from '../server/lessons/features.ts';
 import { ProgressStore, type ProgressExport } from '../server/lessons/progress.ts';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import { cleanUp } from '../server/db/cleanup.ts';
 import { SandboxRegistry } from '../server/sandbox/registry.ts';
 import { articleOptions } from '../server/sandbox/options.ts';
-import { startLab, type Lab } from './support/lab.ts';
+import { startLab, testRedisUrl, type Lab } from './support/lab.ts';
 import { CookieClient, readExchanges, readOptions, updateOptions } from './support/http.ts';
 import { visit, write } from './support/sandbox.ts';
 import { withHandClock } from './support/clock.ts';
 
-const lessons = loadLessons(join(import.meta.dirname, '..', 'lessons'));
+// The course as the labs of this run offer it (the Redis task when the run has Redis).
+const lessons = courseFor(loadLessons(join(import.meta.dirname, '..', 'lessons')), labFeatures({ redis: Boolean(testRedisUrl), instanceCount: 1 }));
 const L1 = lessons[0]!; // what-a-session-cookie-is: get-a-cookie (any write with a Set-Cookie), data-stays-in-store (latest: visit found), rename-the-cookie
 const L2 = lessons[1]!;
 const SITE_COOKIE = 'cookielab.sid';
