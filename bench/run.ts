@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measureRateLimit } from './rate-limit.ts';
+import { measureMultiInstance } from './multi-instance.ts';
 
 const CONNECTIONS = 100;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -102,6 +103,7 @@ async function main() {
   await measureIdleSandboxes();
   await measureStartup();
   console.log(`\n${await measureRateLimit()}`);
+  console.log(`\n${await measureMultiInstance()}`);
 }
 
 interface Learner {
