@@ -61,7 +61,8 @@ export class DatabaseError extends Error {}
  */
 export class DatabaseUnavailable extends Error {
   constructor(cause: Error) {
-    super(`the lab's database is not answering right now (${cause.message}); nothing you saved is lost: try again in a moment`, { cause });
+    // The cause (an address, a server's words) goes to the log, not to the learner.
+    super("the lab's database is not answering right now; nothing you saved is lost: try again in a moment", { cause });
   }
 }
 
