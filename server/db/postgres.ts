@@ -69,10 +69,12 @@ export async function openPostgres(url: string, { schema = 'public', poolSize = 
 async function migrate(pool: pg.Pool, schema: string, channel: string): Promise<void> {
   const client = await pool.connect();
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query('BEGIN');
     try {
+      // The lock first: two instances creating a new schema at once would otherwise race in
+      // CREATE SCHEMA IF NOT EXISTS itself (a unique violation in pg_namespace).
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cookie-lab migrations ${schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query('CREATE TABLE IF NOT EXISTS lab_schema_version (version INTEGER NOT NULL)');
       const row = (await client.query<{ version: number }>('SELECT version FROM lab_schema_version')).rows[0];
       if (!row) await client.query('INSERT INTO lab_schema_version (version) VALUES (0)');
