@@ -60,6 +60,12 @@ export interface CheckFailure {
   at: number;
 }
 
+/** The class's students' solved tasks and hints (ClassStore.results), keyed by student id. */
+export interface ClassResults {
+  solved: { studentId: string; lesson: string; task: string; solvedAt: number }[];
+  hints: { studentId: string; lesson: string; task: string; count: number }[];
+}
+
 export class ClassError extends Error {
   constructor(
     readonly reason: 'closed' | 'name-taken' | 'full' | 'no-class',
@@ -263,6 +269,32 @@ export class ClassStore {
       [classId, lesson, since],
     );
     return rows.map((r) => ({ learnerId: r.learner_id, lesson: r.lesson, task: r.task, sandboxId: r.sandbox_id, exchangeNumber: r.exchange_number, detail: r.detail, at: r.at }));
+  }
+
+  /**
+   * What the class's students did in the class's lessons, for the export: each solved task with
+   * when, and each task's hints shown. Progress is the learner's own (ProgressStore writes it);
+   * the class only reads it, through its membership.
+   */
+  async results(classId: string): Promise<ClassResults> {
+    const [solved, hints] = await Promise.all([
+      this.db.all<{ student_id: string; lesson: string; task: string; solved_at: number }>(
+        `SELECT s.student_id, t.lesson, t.task, t.solved_at
+           FROM class_students s JOIN solved_tasks t ON t.learner_id = s.learner_id
+          WHERE s.class_id = ?`,
+        [classId],
+      ),
+      this.db.all<{ student_id: string; lesson: string; task: string; count: number }>(
+        `SELECT s.student_id, h.lesson, h.task, h.count
+           FROM class_students s JOIN hints_shown h ON h.learner_id = s.learner_id
+          WHERE s.class_id = ?`,
+        [classId],
+      ),
+    ]);
+    return {
+      solved: solved.map((r) => ({ studentId: r.student_id, lesson: r.lesson, task: r.task, solvedAt: Number(r.solved_at) })),
+      hints: hints.map((r) => ({ studentId: r.student_id, lesson: r.lesson, task: r.task, count: Number(r.count) })),
+    };
   }
 
   /** Forgets a learner's failed checks in some lessons (their progress there was reset). */
