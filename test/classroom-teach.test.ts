@@ -128,7 +128,7 @@ describe('the teacher page controls', () => {
     const learnerOf = async (name: string) => (await lab.db.get<{ learner_id: string }>('SELECT s.learner_id FROM class_students s JOIN classes c ON c.id = s.class_id WHERE c.code = ? AND s.name = ?', [cls.code, name]))!.learner_id;
     for (const name of ['Ada', 'Bob']) {
       await lab.progress.markSolved(await learnerOf(name), FIRST_LESSON, 'get-a-cookie');
-      await lab.progress.markSolved(await learnerOf(name), SECOND_LESSON, 'sign');
+      await lab.progress.markSolved(await learnerOf(name), SECOND_LESSON, 'read-the-value');
     }
     const solved = async (name: string, lesson: string) => (await lab.progress.forLesson(await learnerOf(name), lesson)).solved.size;
     const adaId = (await studentIds(cls)).get('Ada')!;
