@@ -31,7 +31,7 @@ const NOTICES: Record<string, string> = {
 
 const MAX_PRESET_LENGTH = 2000;
 
-type FormErrors = Partial<Record<'send' | 'message' | 'reset' | 'closed', string>>;
+type FormErrors = Partial<Record<'send' | 'message' | 'reset', string>>;
 
 export interface TeachDependencies {
   lessons: readonly Lesson[];
