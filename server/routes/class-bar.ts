@@ -67,8 +67,10 @@ export function classBarHandlers(classes: ClassStore, following: ClassFollowing,
     if (!student.following || record.closedAt !== null || !record.target) return null;
     const seen = req.session.classSeen?.classId === record.id ? req.session.classSeen.seq : 0;
     if (record.targetSeq <= seen) return null;
+    const to = await following.destination(record, student.learnerId);
+    // Noted once the destination is ready: a move that failed is tried again at the next poll.
     req.session.classSeen = { classId: record.id, seq: record.targetSeq };
-    return following.destination(record, student.learnerId);
+    return to;
   }
 
   /** Lesson and sandbox pages: res.locals.classBar for the page's template (null: not in a class). */
