@@ -4,7 +4,10 @@
 // surviving a restart, and the teacher's token in no student answer and no log line.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, type Lab } from './support/lab.ts';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startLab, testConfig, type Lab } from './support/lab.ts';
+import { buildApp } from '../server/app.ts';
 import { CookieClient, assertNoLeak, type Answer } from './support/http.ts';
 import { visit } from './support/sandbox.ts';
 import { FIRST_LESSON, SECOND_LESSON, browse, createClass, htmx, joined, studentIds, teacherPost, visibleText } from './support/classroom.ts';
@@ -175,6 +178,35 @@ describe('two classes', () => {
     const benId = (await studentIds(b)).get('Ben')!;
     assert.equal((await teacherPost(a, `students/${benId}/remove`)).status, 404);
     assert.deepEqual([...(await studentIds(b)).keys()], ['Ben']);
+  });
+});
+
+describe('two app instances on one database', () => {
+  it("a send through one moves a follower whose page polls the other, and the other's teacher page sees the class", async () => {
+    // Another instance: its own connection (so its own caches, told of other writers as another
+    // process would be), its own port, the same site secret.
+    const db = await lab.database.open();
+    const { app } = buildApp({ config: testConfig(lab.database.target, lab.database.schema ?? 'public'), db, limits: { teacherRequestsPerMinute: 100_000 } });
+    const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const other = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const cls = await createClass(lab.baseUrl, 'Two instances', [FIRST_LESSON, SECOND_LESSON]);
+      const ada = (await joined(lab.baseUrl, cls.code, 'Ada')).at(other);
+      assert.equal((await poll(ada)).headers.get('hx-redirect'), null, 'the other instance now holds the class in its caches');
+      await teacherPost(cls, 'send', { where: SECOND_LESSON });
+      // The page polls every 2 s: the other instance must see the send within that (it promises a second).
+      let moved: string | null = null;
+      for (const started = Date.now(); !moved && Date.now() - started < 2000; await sleep(100)) moved = (await poll(ada)).headers.get('hx-redirect');
+      assert.equal(moved, `/lessons/${SECOND_LESSON}?followed=1`);
+      const page = await browse(cls.teacher.at(other), cls.base);
+      assert.match(page.text, /<th scope="row">Ada<\/th>/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    }
   });
 });
 
