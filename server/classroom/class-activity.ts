@@ -3,7 +3,7 @@
 // exchange, with its message, which the teacher's dashboard groups per task across the class.
 // Only for learners in a class: everyone else's checks are not kept.
 import type { ClassStore } from './class-store.ts';
-import type { LessonActivity } from '../routes/lessons.ts';
+import type { LessonActivity } from '../lessons/lesson-activity.ts';
 
 export function classActivity(classes: ClassStore): LessonActivity {
   return {

@@ -13,6 +13,7 @@ import { learnerId } from '../stores/site-session.ts';
 import { isHtmx } from '../http/negotiation.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
 import { lessonSandbox as findOrCreateLessonSandbox } from '../lessons/lesson-sandbox.ts';
+import type { LessonActivity } from '../lessons/lesson-activity.ts';
 import { describeStep } from '../lessons/solution-steps.ts';
 import { fillLesson } from '../lessons/placeholders.ts';
 import { taskKeys } from '../lessons/task-keys.ts';
@@ -27,14 +28,6 @@ export interface TaskState {
   /** Why the check fails, for the first unsolved task only. */
   detail: string;
   hintsShown: number;
-}
-
-/**
- * Told after every check of a learner's tasks: a class (server/classroom/class-activity.ts) notes the
- * student's activity and the failed check a dashboard groups. Optional: lessons work without a class.
- */
-export interface LessonActivity {
-  checked(learner: string, lesson: string, sandboxId: string, latestExchange: number | null, failure: { task: string; detail: string } | null): Promise<void>;
 }
 
 export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, predictions: PredictionStore, render: Render, activity?: LessonActivity) {
