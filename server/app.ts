@@ -66,7 +66,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const following = classFollowing(lessonList, registry, progress);
   const teach = teachHandlers({ lessons: lessonList, classes, progress, render, checkOptions: (options) => registry.checkAvailable(options) });
   const joining = joinHandlers(classes, following, limits.unknownCodes, render);
-  const classBar = classBarHandlers(classes, following, render);
+  const classBar = classBarHandlers(lessonList, classes, following, render);
   const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
