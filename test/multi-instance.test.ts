@@ -9,6 +9,7 @@ import { missingServer, startPostgres, startRedis, type PostgresServer, type Red
 import { startServer, type ServerProcess } from './support/process.ts';
 import { CookieClient, createSandbox, putOptions, readExchanges, send } from './support/http.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
+import { browse, createClass, FIRST_LESSON, htmx, join, SECOND_LESSON, teacherPost } from './support/classroom.ts';
 
 /** One browser behind a round-robin load balancer: each request goes to the next instance. */
 class AlternatingClient extends CookieClient {
@@ -161,6 +162,40 @@ describe('three instances on one PostgreSQL and one Redis, a client alternating 
     const visited = (await (await onMemory.learner.request(`/sandbox/${onMemory.id}/visit`)).json()) as Exchange;
     assert.notEqual(visited.instance, wrote.instance);
     assert.equal(await solved(onMemory.learner, 'memory-across-instances'), true);
+  });
+
+  it("a class: the teacher and students each alternate between instances; joins, a solve, the teacher's page and a send all cross them", async () => {
+    const created = await createClass(urls[0]!, 'Across instances', [FIRST_LESSON, SECOND_LESSON]);
+    const teacher = new AlternatingClient(urls);
+    for (const [name, value] of created.teacher.jar) teacher.jar.set(name, value);
+    const cls = { ...created, teacher };
+    const students = new Map<string, AlternatingClient>();
+    for (const name of ['Ada', 'Bob', 'Cy']) {
+      const student = new AlternatingClient(urls);
+      assert.equal((await join(student, cls.code, name)).status, 303, `${name} joins`);
+      students.set(name, student);
+    }
+    // Ada solves the first task: her lesson page, her write and the check each on another instance.
+    const ada = students.get('Ada')!;
+    const lesson = await browse(ada, `/lessons/${FIRST_LESSON}`);
+    const id = /data-sandbox-path="\/sandbox\/([A-Za-z0-9_-]{22})"/.exec(lesson.text)![1]!;
+    assert.equal((await ada.request(`/sandbox/${id}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } })).status, 200);
+    assert.match((await browse(ada, `/lessons/${FIRST_LESSON}/tasks`)).text, /<li class="task solved" id="task-get-a-cookie"/);
+    // Every instance's teacher page has the three students, and Ada's solve in the results.
+    for (let i = 0; i < urls.length; i++) {
+      const page = await browse(teacher, cls.base);
+      for (const name of students.keys()) assert.match(page.text, new RegExp(`<th scope="row">${name}</th>`));
+    }
+    const results = await browse(teacher, `${cls.base}/results.json`);
+    assert.ok(JSON.stringify(results.json).includes('get-a-cookie'), results.text.slice(0, 300));
+    // Bob works at his own pace; the teacher sends the class on; the others' polls (any instance) move them.
+    assert.equal((await htmx(students.get('Bob')!, '/class/following', { method: 'POST', form: { following: 'off' } })).status, 200);
+    assert.equal((await teacherPost(cls, 'send', { where: SECOND_LESSON })).status, 303);
+    for (const name of ['Ada', 'Cy']) {
+      const moved = await until(() => htmx(students.get(name)!, '/class/bar'), (bar) => bar.headers.get('hx-redirect') !== null);
+      assert.equal(moved.headers.get('hx-redirect'), `/lessons/${SECOND_LESSON}?followed=1`, name);
+    }
+    for (let i = 0; i < urls.length; i++) assert.equal((await htmx(students.get('Bob')!, '/class/bar')).headers.get('hx-redirect'), null, 'Bob stays put, whichever instance he polls');
   });
 
   it('/healthz on each instance names its engines', async () => {
