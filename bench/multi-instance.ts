@@ -5,12 +5,13 @@
 // Debian's packages (test/support/servers.ts), started for this run.
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { missingServer, startPostgres, startRedis } from '../test/support/servers.ts';
 import { freePort } from '../test/support/process.ts';
+import { cpuMs } from './process-cpu.ts';
 
 const LEARNERS = 100;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -176,16 +177,6 @@ async function stopInstance({ child }: Instance): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-}
-
-function cpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
 }
 
 function median(runs: Result[]): Result {

@@ -3,12 +3,13 @@
 // Long because it is the whole benchmark, one scenario after another, in the order it prints.
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measureRateLimit } from './rate-limit.ts';
 import { measureMultiInstance } from './multi-instance.ts';
+import { cpuMs } from './process-cpu.ts';
 
 const CONNECTIONS = 100;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -190,23 +191,6 @@ async function load(origin: string, action: 'visit' | 'write' | 'page', learners
   const percentile = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!);
   const cpu = cpuAtStart === null || cpuAtStop === null ? null : ((cpuAtStop - cpuAtStart) * 1000) / latencies.length;
   return { what: '', rps: latencies.length / seconds, p50: percentile(0.5), p99: percentile(0.99), errors: result.errors + result.timeouts, non2xx: result.non2xx, cpu };
-}
-
-/**
- * A process's CPU time so far (user + system, all threads) in ms, from Linux's /proc; null
- * elsewhere. Steadier than throughput on a shared machine: a neighbour slowing the cores changes
- * how long the work takes, much less how much work there is.
- */
-function cpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    // Fields after the command name: state is field 3; utime and stime are fields 14 and 15, in
-    // clock ticks (USER_HZ, 100 on Linux).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
 }
 
 /** Each figure's median over the runs (errors and non-2xx answers are added up instead). */
