@@ -189,7 +189,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.use('/join', joinRoutes);
 
 
-  app.get('/healthz', healthCheck(db, redis, () => registry.liveCount));
+  app.get('/healthz', healthCheck(db, redis, config.siteSessionStore === 'redis' && redis !== null, () => registry.liveCount));
   app.get('/', (_req, res) => res.send(render('index')));
   // A fresh sandbox; with a share link's query, with its options (server/routes/share.ts).
   app.get('/lab', limits.createSandbox, share.open);

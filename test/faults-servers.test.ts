@@ -31,10 +31,13 @@ async function until<T>(ask: () => Promise<T>, done: (value: T) => boolean): Pro
 
 const health = async (lab: Lab) => send<Health>(lab.baseUrl, '/healthz');
 
-describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingServer('postgres') || missingServer('redis') }, () => {
+// The timeout only bounds a hang (until() has none of its own): a broken recovery fails, not stalls CI.
+describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingServer('postgres') || missingServer('redis'), timeout: 180_000 }, () => {
   let postgres: PostgresServer;
   let redis: RedisServer;
   let lab: Lab;
+  /** A lab whose own sessions live in Redis (SITE_SESSION_STORE=redis). */
+  let sessionsOnRedis: Lab;
   let log: ErrorLog;
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown) => uncaught.push(err);
@@ -42,6 +45,7 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
   before(async () => {
     [postgres, redis] = await Promise.all([startPostgres({ durable: true }), startRedis({ durable: true })]);
     lab = await startLabOn(await freshSchema(postgres.url), { config: { redisUrl: redis.url, siteSessionStore: 'database' } });
+    sessionsOnRedis = await startLabOn(await freshSchema(postgres.url), { config: { redisUrl: redis.url, siteSessionStore: 'redis' } });
     log = watchConsoleErrors({ quiet: true });
     process.on('uncaughtException', onUncaught);
     process.on('unhandledRejection', onUncaught);
@@ -51,7 +55,7 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUncaught);
     log.restore();
-    await lab.stop().catch(() => {});
+    await Promise.all([lab.stop().catch(() => {}), sessionsOnRedis.stop().catch(() => {})]);
     await Promise.all([postgres.remove(), redis.remove()]);
   });
 
@@ -66,6 +70,29 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
       assert.equal(exchange.error, null);
       acknowledged.push(`k${i}`);
     }
+
+    // Learners keep writing through the outage: whatever was acknowledged (200) must be there after.
+    const writers = await Promise.all(Array.from({ length: 4 }, async () => ({ id: await createSandbox(lab.baseUrl, { store: 'database' }), client: new CookieClient(lab.baseUrl), acknowledged: [] as string[], refused: 0 })));
+    let outageOver = false;
+    const writing = Promise.all(
+      writers.map(async (writer) => {
+        for (let i = 0; !outageOver; i++) {
+          const res = await writer.client.request(`/sandbox/${writer.id}/write`, { method: 'POST', json: { key: `w${i}`, value: String(i) } });
+          const exchange = (await res.json()) as Exchange;
+          // Acknowledged: the store said it saved. (A save that fails after the headers went out
+          // still answers 200, as express-session does; its exchange shows the failed set.)
+          if (res.status === 200 && exchange.storeCalls.some((call) => call.op === 'set' && call.ok === true)) writer.acknowledged.push(`w${i}`);
+          else if (res.status === 200) {
+            assert.ok(exchange.storeCalls.some((call) => call.op === 'set' && call.ok === false), JSON.stringify(exchange.storeCalls));
+            writer.refused++;
+          } else {
+            assert.equal(res.status, 503, 'refused with a 503, never a 500');
+            writer.refused++;
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }),
+    );
 
     await postgres.kill();
     const down = await until(() => health(lab), (res) => res.status === 503);
@@ -88,6 +115,14 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
 
     await postgres.start();
     await until(() => health(lab), (res) => res.status === 200);
+    // One more acknowledged write each after the outage, then stop writing.
+    await until(async () => writers.every((writer) => writer.refused > 0 && writer.acknowledged.length > 0), Boolean);
+    outageOver = true;
+    await writing;
+    for (const writer of writers) {
+      const session = ((await (await writer.client.request(`/sandbox/${writer.id}/visit`)).json()) as Exchange).sessionAfter ?? {};
+      for (const key of writer.acknowledged) assert.ok(key in session, `${key} was acknowledged, so it is stored (refused during the outage: ${writer.refused})`);
+    }
     const res = await learner.request(`/sandbox/${id}/visit`);
     assert.equal(res.status, 200);
     const exchange = (await res.json()) as Exchange;
@@ -106,10 +141,25 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
     assert.equal(wrote.error, null);
     assert.match(wrote.storeKey?.key ?? '', /./, 'the inspector names the Redis key');
 
+    // A learner of the lab whose own sessions are in Redis, with a session stored before the outage.
+    const returning = new CookieClient(sessionsOnRedis.baseUrl);
+    const before = await returning.request('/lessons/what-a-session-cookie-is', { headers: { accept: 'text/html' } });
+    const sandboxPath = /data-sandbox-path="([^"]+)"/.exec(await before.text())?.[1];
+    assert.ok(sandboxPath && returning.jar.has('cookielab.sid'));
+
     await redis.kill();
     const degraded = await until(() => health(lab), (res) => res.json.status === 'degraded');
     assert.equal(degraded.status, 200, 'Redis down is not a reason to take this instance out of the load balancer');
     assert.equal(degraded.json.redis !== 'not configured' && degraded.json.redis.ok, false);
+    assert.doesNotMatch(degraded.text, /ECONNREFUSED|127\.0\.0\.1/, "Redis's address stays in the log");
+    // Where the lab's own sessions live in Redis, no lesson can be served: down, and a 503 that says to try again.
+    const down = await health(sessionsOnRedis);
+    assert.equal(down.status, 503);
+    assert.equal(down.json.status, 'down');
+    const lessonPage = await returning.request('/lessons/what-a-session-cookie-is', { headers: { accept: 'text/html' } });
+    const lessonText = await lessonPage.text();
+    assert.equal(lessonPage.status, 503, lessonText.slice(0, 300));
+    assert.match(lessonText, /session store \(Redis\) is not answering right now/);
 
     const failed = await learner.request(`/sandbox/${onRedis}/visit`);
     assert.equal(failed.status, 503, 'a store that fails to load the session: 503, with the exchange as the answer');
@@ -123,6 +173,10 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
 
     await redis.start();
     await until(() => health(lab), (res) => res.json.status === 'ok');
+    await until(() => health(sessionsOnRedis), (res) => res.status === 200);
+    const again = await returning.request('/lessons/what-a-session-cookie-is', { headers: { accept: 'text/html' } });
+    assert.equal(again.status, 200);
+    assert.equal(/data-sandbox-path="([^"]+)"/.exec(await again.text())?.[1], sandboxPath, 'the same learner, with the same lesson sandbox');
     const back = (await (await learner.request(`/sandbox/${onRedis}/visit`)).json()) as Exchange;
     assert.equal(back.error, null);
     assert.equal(back.sessionAfter?.user, 'ada', 'the acknowledged write survived (Redis with appendfsync always)');

@@ -60,9 +60,9 @@ export class DatabaseError extends Error {}
  * and nothing was written by it.
  */
 export class DatabaseUnavailable extends Error {
-  constructor(cause: Error) {
+  constructor(cause: Error, what = "the lab's database") {
     // The cause (an address, a server's words) goes to the log, not to the learner.
-    super("the lab's database is not answering right now; nothing you saved is lost: try again in a moment", { cause });
+    super(`${what} is not answering right now; nothing you saved is lost: try again in a moment`, { cause });
   }
 }
 

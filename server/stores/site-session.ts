@@ -10,6 +10,7 @@ import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { DatabaseSessionStore } from './database-session-store.ts';
 import { LabRedisStore } from './redis-session-store.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import { DatabaseUnavailable } from '../db/connection.ts';
 
 /** Idle timeout: progress in a course is worth keeping for weeks, and it is renewed on use. */
 const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
@@ -24,7 +25,10 @@ export function siteSession(db: Database, config: Config, redis: RedisConnection
     // The store's expiry slides with each visit; writing it once a minute is plenty for a 30-day
     // timeout. A page and the task refreshes after it read the same session: keep it in memory
     // while no other process on the same database may have changed it (see server/db/data-version.ts, notifications.ts).
-    store: config.siteSessionStore === 'redis' && redis ? new LabRedisStore(redis, 'site:') : new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: true }),
+    // On PostgreSQL every read asks the server (a primary-key read): another instance's write to a
+    // learner's session may still be on its way as a notification, and a stale copy saved back
+    // would undo it. SQLite's processes share one file on one machine, where data_version is cheap.
+    store: config.siteSessionStore === 'redis' && redis ? siteRedisStore(redis) : new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: db.engine === 'sqlite' }),
     cookie: {
       path: '/',
       httpOnly: true,
@@ -52,6 +56,27 @@ const renewCookieDaily: RequestHandler = (req, _res, next) => {
   if (session.learnerId !== undefined && !(Date.now() - (session.cookieSentAt ?? 0) < COOKIE_RENEWAL_MS)) session.cookieSentAt = Date.now();
   next();
 };
+
+/**
+ * The lab's own sessions in Redis (SITE_SESSION_STORE=redis). While Redis is down no page that
+ * needs the learner's session can be served: its errors become a 503 that says to try again (as
+ * for the database), not a 500.
+ */
+function siteRedisStore(redis: RedisConnection): LabRedisStore {
+  const store = new LabRedisStore(redis, 'site:');
+  for (const op of ['get', 'set', 'touch', 'destroy'] as const) {
+    const original = store[op].bind(store) as (...args: unknown[]) => unknown;
+    (store as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
+      const callback = args.findIndex((arg) => typeof arg === 'function');
+      if (callback !== -1) {
+        const done = args[callback] as (err: unknown, ...rest: unknown[]) => void;
+        args[callback] = (err: unknown, ...rest: unknown[]) => done(err ? new DatabaseUnavailable(err as Error, "the lab's session store (Redis)") : err, ...rest);
+      }
+      return original(...args);
+    };
+  }
+  return store;
+}
 
 /** Gives a new learner an id: the first thing the site session keeps, so its cookie goes out with this answer. */
 /** The learner's id from the site session; with `create`, a new one (which makes the session save). */
