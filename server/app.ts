@@ -79,6 +79,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
     instance: config.instanceName,
     save: (box, recorded) => registry.recordExchange(box, recorded),
     renderFragment: (box, recorded) => exchangeFragment(render, box, recorded),
+    refresh: (box) => registry.current(box),
     recorded: async (box, recorded) => {
       if (recorded.prediction) await predictions.count(box.id, recorded.prediction);
     },

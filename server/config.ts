@@ -11,6 +11,8 @@ export interface Config {
   database: string;
   /** PostgreSQL only: the schema holding the lab's tables (DATABASE_SCHEMA). */
   databaseSchema: string;
+  /** PostgreSQL only: connections this instance's pool may open (DATABASE_POOL_SIZE, default 10), plus one that listens. */
+  databasePoolSize: number;
   /** A Redis server (REDIS_URL): sandboxes may then choose store: 'redis'. null: no Redis. */
   redisUrl: string | null;
   /** What every key of this lab in Redis starts with (REDIS_PREFIX): several labs may share one Redis. */
@@ -57,6 +59,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     host: env.HOST || '0.0.0.0',
     database: parseUrl('DATABASE_URL', env.DATABASE_URL, /^postgres(ql)?:\/\//, 'postgres://user:password@host:5432/database') ?? databasePath,
     databaseSchema: parseSchema(env.DATABASE_SCHEMA),
+    databasePoolSize: parsePoolSize(env.DATABASE_POOL_SIZE),
     redisUrl,
     redisPrefix: parseRedisPrefix(env.REDIS_PREFIX),
     instanceName: parseInstanceName(env.INSTANCE_NAME),
@@ -96,6 +99,12 @@ function parseInstanceName(value: string | undefined): string {
   if (value === undefined || value === '') return `${hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) throw new ConfigError(`INSTANCE_NAME must be letters, digits and _ . : - (at most 64), got "${value}"`);
   return value;
+}
+
+function parsePoolSize(value: string | undefined): number {
+  if (value === undefined || value === '') return 10;
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1) throw new ConfigError(`DATABASE_POOL_SIZE must be a whole number of connections, 1 or more, got "${value}"`);
+  return Number(value);
 }
 
 function parseInstanceCount(value: string | undefined): number {

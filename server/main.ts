@@ -10,7 +10,7 @@ import { connectRedis } from './stores/redis-connection.ts';
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const db = await openDatabase(config.database, { schema: config.databaseSchema });
+  const db = await openDatabase(config.database, { schema: config.databaseSchema, poolSize: config.databasePoolSize });
   // The build (npm start runs dist/main.js) brings its precompiled templates; run from source,
   // the app compiles views/ itself, so an older build can never serve stale pages.
   const here = fileURLToPath(import.meta.url);

@@ -35,7 +35,8 @@ async function until<T>(ask: () => Promise<T>, done: (value: T) => boolean): Pro
 
 const HTML = { accept: 'text/html' };
 
-describe('three instances on one PostgreSQL and one Redis, a client alternating between them', { skip: missingServer('postgres') || missingServer('redis') }, () => {
+// The timeout only bounds a hang (until() has none of its own).
+describe('three instances on one PostgreSQL and one Redis, a client alternating between them', { skip: missingServer('postgres') || missingServer('redis'), timeout: 240_000 }, () => {
   let postgres: PostgresServer;
   let redis: RedisServer;
   let instances: ServerProcess[] = [];

@@ -86,6 +86,12 @@ describe('the PostgreSQL engine', { skip: missingServer('postgres') }, () => {
     assert.notEqual(await watched.generation(), stale);
   });
 
+  it('a DATABASE_URL that sets options or application_name (which would move the tables or blur whose notifications are whose) is refused', async () => {
+    for (const param of ['options=-c%20search_path%3Delsewhere', 'application_name=mine']) {
+      await assert.rejects(openDatabase(`${server.url}?${param}`, { schema: 'refused' }), /DATABASE_URL must not set (options|application_name)/);
+    }
+  });
+
   it('an unreachable server at start-up is a DatabaseError naming the address without its password', async () => {
     const url = new URL(server.url);
     url.port = '1';

@@ -4,6 +4,7 @@
 // stays the learner's own (ProgressStore), and the class only reads it.
 // Long because it is the classroom's one repository: every query on classes and students lives here.
 import type { Database } from '../db/database.ts';
+import { isUniqueViolation } from '../db/connection.ts';
 import { RowCache } from '../db/row-cache.ts';
 import { newId, newJoinCode, newTeacherToken, tokenHash } from './join-code.ts';
 import { nameKey } from './student-name.ts';
@@ -134,7 +135,7 @@ export class ClassStore {
         return { record: (await this.byId(id))!, token };
       } catch (err) {
         // 25^6 codes: a clash is rare, and only ever on the code; try another.
-        if (attempt < 5 && /UNIQUE/.test((err as Error).message)) continue;
+        if (attempt < 5 && isUniqueViolation(err)) continue;
         throw err;
       }
     }

@@ -18,19 +18,28 @@ export interface CleanupReport {
   abandonedSandboxes: number;
 }
 
+/** Whether a sandbox's stored options put its sessions in Redis (whose keys then need deleting). */
+function onRedis(options: string): boolean {
+  try {
+    return (JSON.parse(options) as { store?: string }).store === 'redis';
+  } catch {
+    return false;
+  }
+}
+
 export async function cleanUp(db: Database, registry: SandboxRegistry, progress: ProgressStore, options: CleanupOptions, now = Date.now()): Promise<CleanupReport> {
   const expired = await db.run('DELETE FROM sessions WHERE expires_at <= ?', [now]);
   const cutoff = now - options.abandonedAfterMs;
-  const candidates = (await db.all<{ id: string }>('SELECT id FROM sandboxes WHERE last_used_at < ? AND created_at < ?', [cutoff, cutoff])).map((row) => row.id);
+  const candidates = await db.all<{ id: string; options: string }>('SELECT id, options FROM sandboxes WHERE last_used_at < ? AND created_at < ?', [cutoff, cutoff]);
   const abandoned: string[] = [];
-  for (const id of candidates) {
+  for (const { id, options } of candidates) {
     // The row goes first, and only if still unused: a sandbox used since the query keeps its
     // sessions and its place in a lesson.
     const { changes } = await db.run('DELETE FROM sandboxes WHERE id = ? AND last_used_at < ?', [id, cutoff]);
     if (changes === 0) continue;
     await db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await db.run('DELETE FROM sandbox_predictions WHERE sandbox_id = ?', [id]);
-    await registry.forgetRecords(id);
+    await registry.forgetRecords(id, onRedis(options));
     await progress.forgetSandbox(id);
     abandoned.push(id);
   }

@@ -54,6 +54,13 @@ export interface Database {
 
 export class DatabaseError extends Error {}
 
+/** A row that a UNIQUE or PRIMARY KEY constraint refused, in either engine's words. */
+export function isUniqueViolation(err: unknown): boolean {
+  const { code, message = '' } = err as { code?: string; message?: string };
+  // PostgreSQL: SQLSTATE 23505. SQLite: SQLITE_CONSTRAINT, whose message names the kind.
+  return code === '23505' || (code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/.test(message));
+}
+
 /**
  * The database server cannot be reached right now (refused, dropped, shutting down, or no
  * connection free in time): the request is answered 503 with a "try again" message, not a 500,

@@ -25,7 +25,12 @@ export async function openPostgres(url: string, { schema = 'public', poolSize = 
   // Every connection of this instance carries its name: the change triggers put it into each
   // notification, so an instance can tell its own commits from another's.
   const instance = `cookie-lab ${randomBytes(6).toString('hex')}`;
-  const config = { connectionString: url, application_name: instance, options: `-c search_path=${schema}`, types };
+  // pg lets a URL's own parameters override these, which would put the tables in another schema or
+  // blur which notifications are this instance's own: refuse such a URL rather than obey it.
+  const overridden = ['options', 'application_name'].filter((name) => new URL(url).searchParams.has(name));
+  if (overridden.length) throw new DatabaseError(`DATABASE_URL must not set ${overridden.join(' or ')}: the lab sets them itself (the schema is DATABASE_SCHEMA)`);
+  // keepAlive: a connection that a firewall or a failover drops silently is noticed, not trusted forever.
+  const config = { connectionString: url, application_name: instance, options: `-c search_path=${schema}`, types, keepAlive: true };
   const pool = new pg.Pool({ ...config, max: poolSize, connectionTimeoutMillis: 2000 });
   // An idle connection that the server drops (a restart, a failover) must not end the process:
   // the pool discards it and opens another on the next query.
@@ -38,7 +43,12 @@ export async function openPostgres(url: string, { schema = 'public', poolSize = 
     throw new DatabaseError(`cannot use PostgreSQL at ${describeDatabase(url)}: ${(err as Error).message}`);
   }
   const listener = new ChangeListener(config, channel, instance);
-  await listener.start();
+  try {
+    await listener.start();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new DatabaseError(`cannot listen for other instances' changes on PostgreSQL at ${describeDatabase(url)}: ${(err as Error).message}`);
+  }
 
   const query = async <T extends Row>(sql: string, params: Params) => {
     try {

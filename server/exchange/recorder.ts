@@ -32,6 +32,8 @@ export interface ExchangeOutput {
   renderFragment: FragmentRenderer;
   /** Runs once the exchange is in the sandbox's log, before its answer is written (counting a prediction). */
   recorded?: (sandbox: Sandbox, exchange: Exchange) => Promise<void>;
+  /** Brings the sandbox's history up to date with what other instances recorded (read from the database). */
+  refresh?: (sandbox: Sandbox) => Promise<unknown>;
 }
 
 /** One request's recording, from its arrival until its answer is written. */
@@ -130,7 +132,8 @@ function finish(res: Response, state: ExchangeState): void {
  * Installed before express-session wraps res.end, so express-session's "really end now" (after
  * it saved or touched the session) lands here; only then is the whole exchange known.
  */
-function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { instance, save, renderFragment, recorded }: ExchangeOutput): void {
+function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState, action: SandboxAction, output: ExchangeOutput): void {
+  const { save, renderFragment, recorded } = output;
   const end = res.end.bind(res) as (body?: string) => Response;
   res.end = function finishExchange(...args: unknown[]) {
     if (!state.finishing) return (end as (...a: unknown[]) => Response)(...args);
@@ -138,7 +141,7 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
     // Fixes the headers (express-session sets its cookie as they are written) without sending
     // them yet: they go out with the body, in one write.
     if (!res.headersSent) res.writeHead(res.statusCode);
-    record(req, res, state, action, instance)
+    record(req, res, state, action, output)
       .then(async (exchange) => {
         await save(state.sandbox, exchange);
         await recorded?.(state.sandbox, exchange).catch((err: unknown) => console.error('after recording an exchange:', err));
@@ -155,7 +158,7 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
   } as Response['end'];
 }
 
-async function record(req: Request, res: Response, state: ExchangeState, action: SandboxAction, instance: string): Promise<Exchange> {
+async function record(req: Request, res: Response, state: ExchangeState, action: SandboxAction, { instance, refresh }: ExchangeOutput): Promise<Exchange> {
   const { sandbox, options, reading, log } = state;
   const setCookie = headerList(res.getHeader('set-cookie'));
   const decision = state.decision ?? decisionInputs(req, state);
@@ -218,7 +221,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     whyStore: explainStore(explainInput, log.calls),
     browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, host, connectionSecure)),
     storeKey,
-    storeNote: storeNote({ exchange: partial, history: sandbox.exchanges, storeKey }),
+    storeNote: storeNote({ exchange: partial, history: await historyForNote(partial, sandbox, refresh), storeKey }),
     error,
     options,
     prediction: res.locals.prediction ? judge(res.locals.prediction, sent, log.calls) : null,
@@ -287,4 +290,15 @@ export function isSecure(req: Request, proxy: boolean | null): boolean {
 function headerList(value: string | number | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [String(value)];
+}
+
+/**
+ * The history the store note reads. A memory store that missed a session the cookie names may
+ * have missed it because another instance stored it a moment ago: that exchange may not have
+ * reached this instance's copy of the history yet, so this (rare) case reads the database.
+ */
+async function historyForNote(exchange: Pick<Exchange, 'options' | 'storeCalls' | 'decision'>, sandbox: Sandbox, refresh: ExchangeOutput['refresh']): Promise<readonly Exchange[]> {
+  const missed = exchange.options.store === 'memory' && exchange.decision.cookieId && exchange.storeCalls.some((call) => call.op === 'get' && call.found === false);
+  if (missed && refresh) await refresh(sandbox).catch(() => {});
+  return sandbox.exchanges;
 }

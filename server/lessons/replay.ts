@@ -66,6 +66,7 @@ export async function startReplayLab(lessons: Lesson[]): Promise<ReplayLab> {
       redisPrefix: 'cookie-lab:',
       instanceName: 'lessons-check',
       instanceCount: 1,
+      databasePoolSize: 10,
       siteSessionStore: 'database',
       production: false,
       trustProxy: 0,

@@ -126,12 +126,12 @@ export class SandboxRegistry {
     await this.records.saveCookiesCleared(sandbox.id, sandbox.cookiesClearedAfter);
   }
 
-  /** Deletes a sandbox that nobody uses (one that lost a race to become a lesson's sandbox). */
+  /** Deletes a sandbox that nobody used (one that lost a race to become a lesson's sandbox: it has no Redis keys). */
   async remove(id: string): Promise<void> {
     this.forget([id]);
     await this.db.run('DELETE FROM sessions WHERE namespace = ?', [id]);
     await this.db.run('DELETE FROM sandboxes WHERE id = ?', [id]);
-    await this.forgetRecords(id);
+    await this.records.forget(id);
   }
 
   /** Drops live sandboxes whose rows were deleted (by the clean-up). */
@@ -143,10 +143,15 @@ export class SandboxRegistry {
     }
   }
 
-  /** Deletes what a deleted sandbox recorded, and its sessions in Redis (the clean-up). */
-  async forgetRecords(id: string): Promise<void> {
+  /**
+   * Deletes what a deleted sandbox recorded (the clean-up), and its sessions in Redis when it was on
+   * Redis: best effort, since Redis deletes them at their TTL anyway, and a Redis outage must not
+   * stop the clean-up of the rest.
+   */
+  async forgetRecords(id: string, onRedis: boolean): Promise<void> {
     await this.records.forget(id);
-    if (this.redis) await deleteSandboxKeys(this.redis, id);
+    if (!this.redis || !onRedis) return;
+    await deleteSandboxKeys(this.redis, id).catch((err: unknown) => console.error(`clean-up: sandbox ${id}'s Redis keys stay until their TTL (${(err as Error).message})`));
   }
 
   /** Every memory store's sessions, by sandbox id, for housekeeping (expired ones are dropped). */

@@ -3,6 +3,7 @@
 // of document.cookie, when its cookies were last cleared, and its restarts. Each instance holds
 // a copy in the Sandbox and reads again only what another instance added (see registry.ts).
 import type { Database } from '../db/database.ts';
+import { isUniqueViolation } from '../db/connection.ts';
 import type { Exchange } from './model.ts';
 
 /** What document.cookie held on the learner's page when they last looked, and the cookies the browser sent with that reading. */
@@ -21,7 +22,6 @@ export interface SandboxState {
 }
 
 /** PostgreSQL's "unique_violation": another instance took the same exchange number first. */
-const UNIQUE_VIOLATION = '23505';
 
 export class SandboxRecords {
   constructor(
@@ -51,7 +51,7 @@ export class SandboxRecords {
         return number;
       } catch (err) {
         // Two instances recording for one sandbox at once may pick the same number: take the next.
-        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 10) throw err;
+        if (!isUniqueViolation(err) || attempt >= 10) throw err;
       }
     }
   }

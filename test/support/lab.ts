@@ -53,6 +53,7 @@ export function testConfig(database: string, schema = 'public'): Config {
     redisPrefix: `test-${randomBytes(4).toString('hex')}:`,
     instanceName: `test-${randomBytes(3).toString('hex')}`,
     instanceCount: 1,
+    databasePoolSize: 4,
     siteSessionStore: testRedisUrl && process.env.LAB_TEST_SITE_SESSION_STORE === 'redis' ? 'redis' : 'database',
     production: false,
     trustProxy: 0,
