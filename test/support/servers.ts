@@ -4,7 +4,7 @@
 // are not installed the tests that need them are skipped with the reason, unless
 // LAB_REQUIRE_SERVERS=1 (CI sets it), which turns the skip into a failure.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,6 +48,8 @@ export interface PostgresServer {
   start(): Promise<void>;
   /** Stops it and removes its files. */
   remove(): Promise<void>;
+  /** The server's processes now (the postmaster and its backends), for the benchmark's CPU figures. */
+  pids(): number[];
 }
 
 /**
@@ -55,6 +57,22 @@ export interface PostgresServer {
  * (the defaults), so a crash keeps every acknowledged write; otherwise commits are flushed lazily
  * (quick, and enough for tests that never crash it).
  */
+/** The processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name: state, then the parent's pid.
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
 export async function startPostgres({ durable = false } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed');
@@ -79,6 +97,10 @@ export async function startPostgres({ durable = false } = {}): Promise<PostgresS
       await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
+    pids: () => {
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return [postmaster, ...childrenOf(postmaster)];
+    },
   };
 }
 
@@ -90,6 +112,7 @@ export interface RedisServer {
   /** Starts it again on the same port (empty, unless it was started durable). */
   start(): Promise<void>;
   remove(): Promise<void>;
+  pids(): number[];
 }
 
 /**
@@ -131,5 +154,5 @@ export async function startRedis({ durable = false } = {}): Promise<RedisServer>
     await kill();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
-  return { url: `redis://127.0.0.1:${port}`, port, kill, start, remove };
+  return { url: `redis://127.0.0.1:${port}`, port, kill, start, remove, pids: () => (child?.pid ? [child.pid] : []) };
 }
