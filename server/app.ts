@@ -29,6 +29,9 @@ import { ProgressStore } from './lessons/progress.ts';
 import { defaultLimits, rateLimits, type Limits } from './http/rate-limits.ts';
 import { healthCheck } from './http/health.ts';
 import type { RedisConnection } from './stores/redis-connection.ts';
+import { ClassStore } from './classroom/class-store.ts';
+import { loadTeacherClass } from './routes/teacher-access.ts';
+import { dashboardHandlers } from './routes/dashboard.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,6 +59,10 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const api = sandboxApi(registry);
   const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
   const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
+  const classes = new ClassStore(db);
+  const dashboards = dashboardHandlers(db, classes, lessonList, render);
+  /** Every /teach/:token route starts here: the token opens its class, or the answer is a 404. */
+  const teacher = loadTeacherClass(classes, limits.guessing);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {
@@ -134,6 +141,24 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   progressRoutes.use(notFound);
   app.use('/progress', progressRoutes);
 
+  // The teacher's pages: everything under /teach/:token needs the class's token.
+  const teachRoutes = router();
+  teachRoutes.get('/:token/dashboard', teacher, dashboards.perClass, dashboards.page);
+  teachRoutes.get('/:token/dashboard/live', teacher, dashboards.perClass, dashboards.live);
+  teachRoutes.post('/:token/dashboard/bars', parseBody, teacher, dashboards.bars);
+  teachRoutes.post('/:token/dashboard/project', parseBody, teacher, dashboards.project);
+  teachRoutes.post('/:token/dashboard/project/stop', parseBody, teacher, dashboards.stopProjecting);
+  teachRoutes.use(notFound);
+  app.use('/teach', teachRoutes);
+
+  // The class's screen, by join code: only what the teacher chose to show everyone.
+  const projectorRoutes = router();
+  const projectorClass = dashboards.loadProjectorClass(limits.guessing);
+  projectorRoutes.get('/:code', projectorClass, dashboards.perClass, dashboards.projector);
+  projectorRoutes.get('/:code/live', projectorClass, dashboards.perClass, dashboards.projectorLive);
+  projectorRoutes.use(notFound);
+  app.use('/projector', projectorRoutes);
+
   app.get('/healthz', healthCheck(db, redis, () => registry.liveCount));
   app.get('/', (_req, res) => res.send(render('index')));
   // A fresh sandbox; with a share link's query, with its options (server/routes/share.ts).
@@ -143,6 +168,8 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const assets = router();
   assets.use(compression());
   assets.use('/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
+  // The dashboard's and projector's polls send what they show (HX-PTag) and get a 304 while it stands.
+  assets.use('/hx-ptag.js', express.static(join(root, 'node_modules/htmx.org/dist/ext/hx-ptag.min.js'), { maxAge: '1d' }));
   assets.use(express.static(join(root, 'public'), { maxAge: '1h' }));
   app.use('/static', assets);
 
@@ -150,5 +177,5 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.use(notFound);
   app.use(errorHandler(render) satisfies ErrorRequestHandler);
 
-  return { app, registry, progress };
+  return { app, registry, progress, classes };
 }
