@@ -27,8 +27,10 @@ export interface StudentRow {
   /** The latest of the class's activity note, their solves and their failed checks (ms). */
   lastActiveAt: number;
   idleMs: number;
-  /** Why they look stuck, in words; null when they do not. */
+  /** Why they look stuck, in a few words for the tile ("4 failed checks on T1"); null when they do not. */
   stuck: string | null;
+  /** The same, in a sentence. */
+  stuckWhy: string | null;
   shareConsent: boolean;
   done: boolean;
 }
@@ -176,13 +178,19 @@ function studentRow(student: StudentRecord, taskIds: string[], solved: Fact[], h
   const lastActiveAt = Math.max(Number(student.lastActiveAt), ...solved.map((s) => s.at), ...failures.map((f) => f.at));
   const idleMs = Math.max(0, now - lastActiveAt);
   let stuck: string | null = null;
+  let stuckWhy: string | null = null;
   if (!done) {
     // Failed checks on a task still unsolved: the most tried first.
     const tries = new Map<string, number>();
     for (const f of failures) if (!solvedTasks.has(f.task)) tries.set(f.task, (tries.get(f.task) ?? 0) + 1);
     const [task, count] = [...tries].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
-    if (count >= STUCK_FAILURES) stuck = `${count} failed checks on task ${taskIds.indexOf(task) + 1}`;
-    else if (idleMs >= IDLE_MS && latestSolve > lastActiveAt && now - latestSolve < IDLE_MS) stuck = `idle ${Math.floor(idleMs / 60_000)} min while others solve tasks`;
+    if (count >= STUCK_FAILURES) {
+      stuck = `${count} fails on T${taskIds.indexOf(task) + 1}`;
+      stuckWhy = `${count} failed checks on task ${taskIds.indexOf(task) + 1}, not solved yet`;
+    } else if (idleMs >= IDLE_MS && latestSolve > lastActiveAt && now - latestSolve < IDLE_MS) {
+      stuck = `idle ${Math.floor(idleMs / 60_000)} min`;
+      stuckWhy = `no activity for ${Math.floor(idleMs / 60_000)} minutes, while others in the class solved tasks`;
+    }
   }
   return {
     studentId: student.studentId,
@@ -192,6 +200,7 @@ function studentRow(student: StudentRecord, taskIds: string[], solved: Fact[], h
     lastActiveAt,
     idleMs,
     stuck,
+    stuckWhy,
     shareConsent: student.shareConsent,
     done,
   };

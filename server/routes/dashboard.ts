@@ -14,11 +14,14 @@ import { isHtmx } from '../http/negotiation.ts';
 import type { Render } from '../http/views.ts';
 import type { Lesson } from '../lessons/schema.ts';
 import type { ClassRecord, ClassStore } from '../classroom/class-store.ts';
-import { Dashboard, type DashboardData } from '../classroom/dashboard.ts';
+import { Dashboard, IDLE_MS, STUCK_FAILURES, type DashboardData } from '../classroom/dashboard.ts';
 import { Projection, ProjectionError, type ProjectedView } from '../classroom/projection.ts';
 import { displayCode, normalizeJoinCode } from '../classroom/join-code.ts';
 import type { MissCounter } from '../http/rate-limits.ts';
 import type { Database } from '../db/database.ts';
+
+/** The stuck rule as the dashboard states it under the students. */
+const stuckRule = { failures: STUCK_FAILURES, idleMinutes: IDLE_MS / 60_000 };
 
 /** Polls per class per minute: a dashboard and a projector at one a second each, and room for more tabs. */
 export const DASHBOARD_REQUESTS_PER_MINUTE = 600;
@@ -107,7 +110,7 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     // The class as it is now: a control just changed it (bars, projection).
     const current = (await classes.byId(record.id)) ?? record;
     const [data, projected]: [DashboardData, ProjectedView | null] = await Promise.all([dashboard.build(current, lesson), projection.current(current)]);
-    return { classRecord: current, data, projected, notice, barsLesson: barsLesson(current), joinCode: displayCode(current.code), paths: { ...paths(token, lesson.slug), ...projectorPaths(current) }, lessonChoices: lessonChoices(current) };
+    return { classRecord: current, data, projected, notice, barsLesson: barsLesson(current), joinCode: displayCode(current.code), paths: { ...paths(token, lesson.slug), ...projectorPaths(current) }, lessonChoices: lessonChoices(current), stuckRule };
   }
 
   const page: RequestHandler = async (req, res) => {
