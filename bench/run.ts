@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measureRateLimit } from './rate-limit.ts';
+import { measureClassroom } from './classroom.ts';
 
 const CONNECTIONS = 100;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -20,6 +21,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How long the 100 connections may take to be accepted and answered once (see load()). */
 const RAMP_LIMIT_S = 30;
 const SESSIONS = 100;
+/**
+ * `npm run bench -- classroom` runs the classroom scenario alone; `--quick` shortens it (20 s of
+ * students instead of 60) for development. Both keep 10 classes of 40.
+ */
+const ONLY_CLASSROOM = process.argv.includes('classroom');
+const QUICK = process.argv.includes('--quick');
 const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-bench-'));
 const children: ChildProcess[] = [];
 
@@ -42,6 +49,7 @@ async function main() {
 
   // Measure what npm start runs: the build.
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  if (ONLY_CLASSROOM) return void console.log(await classroom());
   const lab = await startProcess(['dist/main.js'], { PORT: '3301', DATABASE_PATH: join(dir, 'lab.sqlite'), SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOX_REQUESTS_PER_MINUTE: '1000000000' }, 3301);
   for (const store of ['memory', 'database'] as const) {
     const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-app.ts'], { PORT: '3302', STORE: store, DATABASE_PATH: join(dir, `baseline-${store}.sqlite`) }, 3302);
@@ -102,6 +110,14 @@ async function main() {
   await measureIdleSandboxes();
   await measureStartup();
   console.log(`\n${await measureRateLimit()}`);
+  console.log(`\n${await classroom()}`);
+}
+
+function classroom(): Promise<string> {
+  return measureClassroom(
+    { dir, startProcess: (args, env, port) => startProcess(args, env, port), stop, cpuOf: (url) => cpuMs(urls.get(url)?.pid) },
+    { classes: 10, students: 40, seconds: QUICK ? 20 : 60, processes: Number(process.env.BENCH_CLASSROOM_PROCESSES ?? 2), pollMs: 1000 },
+  );
 }
 
 interface Learner {

@@ -51,7 +51,8 @@ export interface AppDependencies {
 export function buildApp({ config, db, registryLimits, limits: limitOverrides, render = compileViews(join(root, 'views')), lessonList = loadLessons(join(root, 'lessons')), redis = null }: AppDependencies) {
   const app = express();
   const registry = new SandboxRegistry(db, registryLimits, redis);
-  const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
+  const limitValues = { ...defaultLimits, ...limitOverrides };
+  const limits = rateLimits(limitValues);
   const progress = new ProgressStore(db);
   const predictions = new PredictionStore(db);
   const sandboxes = sandboxPages(registry, render);
@@ -60,7 +61,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
   const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
   const classes = new ClassStore(db);
-  const dashboards = dashboardHandlers(db, classes, lessonList, render);
+  const dashboards = dashboardHandlers(db, classes, lessonList, render, limitValues.dashboardRequestsPerMinute);
   /** Every /teach/:token route starts here: the token opens its class, or the answer is a 404. */
   const teacher = loadTeacherClass(classes, limits.guessing);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */

@@ -12,9 +12,11 @@ export interface Limits {
   sandboxRequestsPerMinute: number;
   /** Unknown sandbox ids one address may try per minute. */
   unknownIdsPerMinute: number;
+  /** Dashboard and projector requests per class per minute (each polls once a second). */
+  dashboardRequestsPerMinute: number;
 }
 
-export const defaultLimits: Limits = { sandboxesPerMinute: 600, sandboxRequestsPerMinute: 600, unknownIdsPerMinute: 60 };
+export const defaultLimits: Limits = { sandboxesPerMinute: 600, sandboxRequestsPerMinute: 600, unknownIdsPerMinute: 60, dashboardRequestsPerMinute: 600 };
 
 const WINDOW_MS = 60_000;
 

@@ -23,10 +23,7 @@ import type { Database } from '../db/database.ts';
 /** The stuck rule as the dashboard states it under the students. */
 const stuckRule = { failures: STUCK_FAILURES, idleMinutes: IDLE_MS / 60_000 };
 
-/** Polls per class per minute: a dashboard and a projector at one a second each, and room for more tabs. */
-export const DASHBOARD_REQUESTS_PER_MINUTE = 600;
-
-export function dashboardHandlers(db: Database, classes: ClassStore, lessons: readonly Lesson[], render: Render, requestsPerMinute = DASHBOARD_REQUESTS_PER_MINUTE) {
+export function dashboardHandlers(db: Database, classes: ClassStore, lessons: readonly Lesson[], render: Render, requestsPerMinute: number) {
   const dashboard = new Dashboard(db, classes);
   const projection = new Projection(db, classes, lessons);
   const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
