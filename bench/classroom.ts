@@ -53,7 +53,7 @@ export async function measureClassroom(h: ClassroomHelpers, o: ClassroomOptions)
   const lines: string[] = [];
   const say = (line: string) => lines.push(line);
   const dbPath = join(h.dir, 'classroom.sqlite');
-  const env = { DATABASE_PATH: dbPath, SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOXES_PER_MINUTE: '1000000', SANDBOX_REQUESTS_PER_MINUTE: '1000000', DASHBOARD_REQUESTS_PER_MINUTE: '1000000' };
+  const env = { DATABASE_PATH: dbPath, SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOXES_PER_MINUTE: '1000000', SANDBOX_REQUESTS_PER_MINUTE: '1000000', TEACHER_REQUESTS_PER_MINUTE: '1000000', CLASS_REQUESTS_PER_MINUTE: '1000000' };
   const origins: string[] = [];
   // One after the other: two processes starting at once on a new file is tested elsewhere.
   for (let p = 0; p < o.processes; p++) origins.push(await h.startProcess(['dist/main.js'], { ...env, PORT: String(3311 + p), INSTANCE_NAME: `bench-${p}` }, 3311 + p));

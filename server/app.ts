@@ -30,7 +30,12 @@ import { defaultLimits, rateLimits, type Limits } from './http/rate-limits.ts';
 import { healthCheck } from './http/health.ts';
 import type { RedisConnection } from './stores/redis-connection.ts';
 import { ClassStore } from './classroom/class-store.ts';
+import { classActivity } from './classroom/class-activity.ts';
+import { classFollowing } from './classroom/follow.ts';
 import { loadTeacherClass } from './routes/teacher-access.ts';
+import { teachHandlers } from './routes/teach.ts';
+import { joinHandlers } from './routes/join.ts';
+import { classBarHandlers } from './routes/class-bar.ts';
 import { dashboardHandlers } from './routes/dashboard.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,19 +56,20 @@ export interface AppDependencies {
 export function buildApp({ config, db, registryLimits, limits: limitOverrides, render = compileViews(join(root, 'views')), lessonList = loadLessons(join(root, 'lessons')), redis = null }: AppDependencies) {
   const app = express();
   const registry = new SandboxRegistry(db, registryLimits, redis);
-  const limitValues = { ...defaultLimits, ...limitOverrides };
-  const limits = rateLimits(limitValues);
+  const limits = rateLimits({ ...defaultLimits, ...limitOverrides });
   const progress = new ProgressStore(db);
   const predictions = new PredictionStore(db);
   const sandboxes = sandboxPages(registry, render);
   const share = shareHandlers(registry, lessonList, render);
   const api = sandboxApi(registry);
-  const lessons = lessonHandlers(lessonList, registry, progress, predictions, render);
-  const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
   const classes = new ClassStore(db);
-  const dashboards = dashboardHandlers(db, classes, lessonList, render, limitValues.dashboardRequestsPerMinute);
-  /** Every /teach/:token route starts here: the token opens its class, or the answer is a 404. */
-  const teacher = loadTeacherClass(classes, limits.guessing);
+  const lessons = lessonHandlers(lessonList, registry, progress, predictions, render, classActivity(classes));
+  const following = classFollowing(lessonList, registry, progress);
+  const teach = teachHandlers({ lessons: lessonList, classes, progress, render, checkOptions: (options) => registry.checkAvailable(options) });
+  const joining = joinHandlers(classes, following, limits.unknownCodes, render);
+  const classBar = classBarHandlers(classes, following, render);
+  const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
+  const dashboards = dashboardHandlers(db, classes, lessonList, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {
@@ -105,7 +111,8 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.post('/:id/regenerate', parseBody, sandbox, limits.sandboxRequests, exchange('regenerate'));
   sandboxRoutes.post('/:id/destroy', parseBody, sandbox, limits.sandboxRequests, exchange('destroy'));
   sandboxRoutes.post('/:id/unset', parseBody, sandbox, limits.sandboxRequests, exchange('unset'));
-  sandboxRoutes.get('/:id', sandbox, share.sharedTask, sandboxes.page);
+  // The page (not the sandbox's own requests) reads the lab's session too: a student sees their class bar.
+  sandboxRoutes.get('/:id', sandbox, share.sharedTask, site, classBar.pageBar, sandboxes.page);
   sandboxRoutes.post('/:id/options', parseBody, sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
   sandboxRoutes.get('/:id/frame', sandbox, sandboxes.frame);
   sandboxRoutes.get('/:id/jar', sandbox, limits.sandboxRequests, sandboxes.jar);
@@ -115,10 +122,19 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.use(notFound);
   app.use('/sandbox', sandboxRoutes);
 
+  // A student's own class bar, polled every 2 s by every student of a class: it reads and
+  // changes only that student's membership.
+  const classRoutes = router();
+  classRoutes.get('/bar', site, classBar.state);
+  classRoutes.post('/following', parseBody, site, classBar.setFollowing);
+  classRoutes.post('/consent', parseBody, site, classBar.setConsent);
+  classRoutes.use(notFound);
+  app.use('/class', classRoutes);
+
   const lessonRoutes = router();
   // A first visit creates a learner and a sandbox: limited like /lab; returning learners are not.
   const firstVisitLimit: RequestHandler = (req, res, next) => (req.session.learnerId ? next() : limits.createSandbox(req, res, next));
-  lessonRoutes.get('/:slug', site, lessons.load, firstVisitLimit, lessons.page);
+  lessonRoutes.get('/:slug', site, lessons.load, firstVisitLimit, classBar.pageBar, lessons.page);
   lessonRoutes.get('/:slug/tasks', site, lessons.load, lessons.tasks);
   lessonRoutes.post('/:slug/tasks/:task/hints', parseBody, site, lessons.load, lessons.hint);
   lessonRoutes.post('/:slug/reset', parseBody, site, lessons.load, lessons.reset);
@@ -142,23 +158,47 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   progressRoutes.use(notFound);
   app.use('/progress', progressRoutes);
 
-  // The teacher's pages: everything under /teach/:token needs the class's token.
+  // The classroom (server/routes/teach.ts, join.ts, class-bar.ts). Everything under /teach/:token
+  // starts with `teacher`: limited per address, the token checked (unknown ones counted per
+  // address), then limited per class. The dashboard's routes belong here too, behind `teacher`.
   const teachRoutes = router();
-  teachRoutes.get('/:token/dashboard', teacher, dashboards.perClass, dashboards.page);
-  teachRoutes.get('/:token/dashboard/live', teacher, dashboards.perClass, dashboards.live);
+  const teacher = [limits.teacherRequests, loadTeacherClass(classes, limits.unknownTokens), limits.classRequests];
+  teachRoutes.get('/', teach.newClass);
+  teachRoutes.post('/', parseBody, limits.createClass, teach.create);
+  teachRoutes.get('/:token', teacher, teach.page);
+  teachRoutes.post('/:token/send', parseBody, teacher, teach.send);
+  teachRoutes.post('/:token/message', parseBody, teacher, teach.message);
+  teachRoutes.post('/:token/students/:student/remove', parseBody, teacher, teach.removeStudent);
+  teachRoutes.post('/:token/students/:student/reset', parseBody, teacher, teach.resetStudent);
+  teachRoutes.post('/:token/reset', parseBody, teacher, teach.resetClass);
+  teachRoutes.post('/:token/close', parseBody, teacher, teach.close);
+  teachRoutes.post('/:token/reopen', parseBody, teacher, teach.reopen);
+  teachRoutes.get('/:token/results.csv', teacher, teach.exportCsv);
+  teachRoutes.get('/:token/results.json', teacher, teach.exportJson);
+  teachRoutes.get('/:token/dashboard', teacher, dashboards.page);
+  teachRoutes.get('/:token/dashboard/live', teacher, dashboards.live);
   teachRoutes.post('/:token/dashboard/bars', parseBody, teacher, dashboards.bars);
   teachRoutes.post('/:token/dashboard/project', parseBody, teacher, dashboards.project);
   teachRoutes.post('/:token/dashboard/project/stop', parseBody, teacher, dashboards.stopProjecting);
   teachRoutes.use(notFound);
   app.use('/teach', teachRoutes);
 
-  // The class's screen, by join code: only what the teacher chose to show everyone.
+  const joinRoutes = router();
+  joinRoutes.get('/', joining.form);
+  joinRoutes.get('/:code', limits.joins, site, joining.formWithCode);
+  joinRoutes.post('/', parseBody, limits.joins, site, joining.readCode, limits.joinsPerClass, joining.join);
+  joinRoutes.use(notFound);
+  app.use('/join', joinRoutes);
+
+  // The class's screen, by join code: only what the teacher chose to show everyone. Public, so
+  // limited on its own (never eating the teacher's budget); unknown codes count as join codes do.
   const projectorRoutes = router();
-  const projectorClass = dashboards.loadProjectorClass(limits.guessing);
-  projectorRoutes.get('/:code', projectorClass, dashboards.perClass, dashboards.projector);
-  projectorRoutes.get('/:code/live', projectorClass, dashboards.perClass, dashboards.projectorLive);
+  const projectorClass = [dashboards.projectorRequests, dashboards.loadProjectorClass(limits.unknownCodes)];
+  projectorRoutes.get('/:code', projectorClass, dashboards.projector);
+  projectorRoutes.get('/:code/live', projectorClass, dashboards.projectorLive);
   projectorRoutes.use(notFound);
   app.use('/projector', projectorRoutes);
+
 
   app.get('/healthz', healthCheck(db, redis, () => registry.liveCount));
   app.get('/', (_req, res) => res.send(render('index')));

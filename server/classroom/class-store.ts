@@ -60,6 +60,12 @@ export interface CheckFailure {
   at: number;
 }
 
+/** The class's students' solved tasks and hints (ClassStore.results), keyed by student id. */
+export interface ClassResults {
+  solved: { studentId: string; lesson: string; task: string; solvedAt: number }[];
+  hints: { studentId: string; lesson: string; task: string; count: number }[];
+}
+
 export class ClassError extends Error {
   constructor(
     readonly reason: 'closed' | 'name-taken' | 'full' | 'no-class',
@@ -109,6 +115,8 @@ export class ClassStore {
   /** The class a learner is in, asked by every lesson request of a student. */
   private readonly memberships: RowCache<StudentRecord | null>;
   private readonly activityWritten = new Map<string, number>();
+  /** The join in progress per class (see join). */
+  private readonly joining = new Map<string, Promise<unknown>>();
 
   constructor(private readonly db: Database) {
     this.classes = new RowCache(db.changes('classes'));
@@ -178,24 +186,45 @@ export class ClassStore {
    * (their name stays, `created` is false). Refused when the class is closed or full, or the
    * name (ignoring case) is another student's.
    */
-  async join(classId: string, learnerId: string, name: string, now = Date.now()): Promise<{ student: StudentRecord; created: boolean }> {
+  join(classId: string, learnerId: string, name: string, now = Date.now()): Promise<{ student: StudentRecord; created: boolean }> {
+    // One join per class at a time in this process, so the count below is exact here: PostgreSQL
+    // reads the count in the insert from a snapshot, so two joins at once could both see a free seat.
+    // (Several instances on one database may still let one or two past the limit; SQLite, whose
+    // writes are serialized, never does.)
+    const previous = this.joining.get(classId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.joinNow(classId, learnerId, name, now));
+    const settled = next.catch(() => {});
+    this.joining.set(classId, settled);
+    void settled.then(() => {
+      if (this.joining.get(classId) === settled) this.joining.delete(classId);
+    });
+    return next;
+  }
+
+  private async joinNow(classId: string, learnerId: string, name: string, now: number): Promise<{ student: StudentRecord; created: boolean }> {
     const record = await this.byId(classId);
     if (!record) throw new ClassError('no-class', 'there is no such class');
     if (record.closedAt !== null) throw new ClassError('closed', `the class "${record.title}" has ended; ask your teacher for a new code`);
     const existing = await this.studentByLearner(classId, learnerId);
     if (existing) return { student: existing, created: false };
+    const full = () => new ClassError('full', `the class "${record.title}" is full (${MAX_STUDENTS} students); ask your teacher`);
     const count = await this.db.get<{ n: number }>('SELECT count(*) AS n FROM class_students WHERE class_id = ?', [classId]);
-    if ((count?.n ?? 0) >= MAX_STUDENTS) throw new ClassError('full', `the class "${record.title}" is full (${MAX_STUDENTS} students); ask your teacher`);
+    if (Number(count?.n ?? 0) >= MAX_STUDENTS) throw full();
+    // The count is checked again in the insert itself: joins arriving together (a class told
+    // "go!") must not slip past the limit between the check above and the write.
     const { changes } = await this.memberships.writing(learnerId, () =>
       this.db.run(
         `INSERT INTO class_students (class_id, student_id, learner_id, name, name_key, joined_at, last_active_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        [classId, newId(), learnerId, name, nameKey(name), now, now],
+         SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM class_students WHERE class_id = ?) < ?
+         ON CONFLICT DO NOTHING`,
+        [classId, newId(), learnerId, name, nameKey(name), now, now, classId, MAX_STUDENTS],
       ),
     );
     const student = await this.studentByLearner(classId, learnerId);
     if (student) return { student, created: changes > 0 };
-    throw new ClassError('name-taken', `"${name}" is already taken in this class; choose another name`);
+    const taken = await this.db.get<{ n: number }>('SELECT count(*) AS n FROM class_students WHERE class_id = ? AND name_key = ?', [classId, nameKey(name)]);
+    if (Number(taken?.n ?? 0) > 0) throw new ClassError('name-taken', `"${name}" is already taken in this class; choose another name`);
+    throw full();
   }
 
   private async studentByLearner(classId: string, learnerId: string): Promise<StudentRecord | null> {
@@ -263,6 +292,32 @@ export class ClassStore {
       [classId, lesson, since],
     );
     return rows.map((r) => ({ learnerId: r.learner_id, lesson: r.lesson, task: r.task, sandboxId: r.sandbox_id, exchangeNumber: r.exchange_number, detail: r.detail, at: r.at }));
+  }
+
+  /**
+   * What the class's students did in the class's lessons, for the export: each solved task with
+   * when, and each task's hints shown. Progress is the learner's own (ProgressStore writes it);
+   * the class only reads it, through its membership.
+   */
+  async results(classId: string): Promise<ClassResults> {
+    const [solved, hints] = await Promise.all([
+      this.db.all<{ student_id: string; lesson: string; task: string; solved_at: number }>(
+        `SELECT s.student_id, t.lesson, t.task, t.solved_at
+           FROM class_students s JOIN solved_tasks t ON t.learner_id = s.learner_id
+          WHERE s.class_id = ?`,
+        [classId],
+      ),
+      this.db.all<{ student_id: string; lesson: string; task: string; count: number }>(
+        `SELECT s.student_id, h.lesson, h.task, h.count
+           FROM class_students s JOIN hints_shown h ON h.learner_id = s.learner_id
+          WHERE s.class_id = ?`,
+        [classId],
+      ),
+    ]);
+    return {
+      solved: solved.map((r) => ({ studentId: r.student_id, lesson: r.lesson, task: r.task, solvedAt: Number(r.solved_at) })),
+      hints: hints.map((r) => ({ studentId: r.student_id, lesson: r.lesson, task: r.task, count: Number(r.count) })),
+    };
   }
 
   /** Forgets a learner's failed checks in some lessons (their progress there was reset). */

@@ -5,6 +5,7 @@ import type { Lesson } from '../lessons/schema.ts';
 import type { Prediction } from '../sandbox/model.ts';
 import type { SharedTask } from '../routes/share.ts';
 import type { ClassRecord } from '../classroom/class-store.ts';
+import type { ClassBar } from '../routes/class-bar.ts';
 
 declare global {
   // Express's own extension point for res.locals (@types/express-serve-static-core).
@@ -27,6 +28,10 @@ declare global {
       classRecord: ClassRecord;
       /** The teacher's token of that class, for the links on the teacher's own pages only. */
       teacherToken: string;
+      /** POST /join: the open class the typed code names (server/routes/join.ts). */
+      joinClass?: ClassRecord;
+      /** Lesson and sandbox pages: the learner's class bar, when they are in a class (server/routes/class-bar.ts). */
+      classBar?: ClassBar | null;
     }
   }
 }

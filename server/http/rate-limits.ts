@@ -12,11 +12,34 @@ export interface Limits {
   sandboxRequestsPerMinute: number;
   /** Unknown sandbox ids one address may try per minute. */
   unknownIdsPerMinute: number;
-  /** Dashboard and projector requests per class per minute (each polls once a second). */
-  dashboardRequestsPerMinute: number;
+  /** Classes one address may create per minute (a teacher makes a few a day). */
+  classesPerMinute: number;
+  /** Join attempts from one address per minute: a class of 40 behind one school NAT, with retries, fits. */
+  joinsPerMinute: number;
+  /** Join attempts into one class per minute, from anywhere (stops a flood of fake students). */
+  joinsPerClassPerMinute: number;
+  /** Join codes that name no class, per address per minute (codes must not be walked). */
+  unknownCodesPerMinute: number;
+  /** Teacher and dashboard requests from one address per minute (a dashboard polls every 2 s). */
+  teacherRequestsPerMinute: number;
+  /** Teacher and dashboard requests to one class per minute, from any address (several tabs, a co-teacher). */
+  classRequestsPerMinute: number;
+  /** Unknown teacher tokens one address may try per minute. */
+  unknownTokensPerMinute: number;
 }
 
-export const defaultLimits: Limits = { sandboxesPerMinute: 600, sandboxRequestsPerMinute: 600, unknownIdsPerMinute: 60, dashboardRequestsPerMinute: 600 };
+export const defaultLimits: Limits = {
+  sandboxesPerMinute: 600,
+  sandboxRequestsPerMinute: 600,
+  unknownIdsPerMinute: 60,
+  classesPerMinute: 20,
+  joinsPerMinute: 200,
+  joinsPerClassPerMinute: 200,
+  unknownCodesPerMinute: 30,
+  teacherRequestsPerMinute: 300,
+  classRequestsPerMinute: 600,
+  unknownTokensPerMinute: 20,
+};
 
 const WINDOW_MS = 60_000;
 
@@ -41,6 +64,29 @@ export function rateLimits(limits: Limits) {
       message: 'this sandbox has had too many requests this minute; wait a moment',
     }),
     guessing: new MissCounter(limits.unknownIdsPerMinute),
+    createClass: rateLimit({ ...common, identifier: 'classes', limit: limits.classesPerMinute, message: 'too many new classes from this address; try again in a minute' }),
+    /** Join attempts per address (before the code is looked up). */
+    joins: rateLimit({ ...common, identifier: 'joins', limit: limits.joinsPerMinute, message: 'too many join attempts from this address; wait a minute, then try again' }),
+    /** Join attempts per class (after the code found it: res.locals.joinClass). */
+    joinsPerClass: rateLimit({
+      ...common,
+      identifier: 'class-joins',
+      limit: limits.joinsPerClassPerMinute,
+      keyGenerator: (_req, res) => String(res.locals.joinClass?.id),
+      message: 'too many students are joining this class this minute; wait a moment, then try again',
+    }),
+    unknownCodes: new MissCounter(limits.unknownCodesPerMinute, 'too many join codes that name no class from this address; check the code with your teacher and try again in a minute'),
+    /** Teacher and dashboard requests per address (before the token is looked up). */
+    teacherRequests: rateLimit({ ...common, identifier: 'teacher', limit: limits.teacherRequestsPerMinute, message: "too many requests to teachers' pages from this address; wait a minute" }),
+    /** Teacher and dashboard requests per class (after loadTeacherClass). */
+    classRequests: rateLimit({
+      ...common,
+      identifier: 'class',
+      limit: limits.classRequestsPerMinute,
+      keyGenerator: (_req, res) => String(res.locals.classRecord?.id),
+      message: 'this class has had too many teacher and dashboard requests this minute; wait a moment',
+    }),
+    unknownTokens: new MissCounter(limits.unknownTokensPerMinute, 'too many unknown teacher links from this address; try again in a minute'),
   };
 }
 
@@ -53,7 +99,10 @@ export function rateLimits(limits: Limits) {
 export class MissCounter {
   private readonly store = new MemoryStore();
 
-  constructor(private readonly limit: number) {
+  constructor(
+    private readonly limit: number,
+    private readonly message = 'too many unknown sandbox ids from this address; try again in a minute',
+  ) {
     this.store.init({ windowMs: WINDOW_MS } as Options);
   }
 
@@ -64,7 +113,7 @@ export class MissCounter {
     if (totalHits <= this.limit) return;
     const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
     res.setHeader('Retry-After', String(seconds));
-    throw new HttpError(429, 'too many unknown sandbox ids from this address; try again in a minute');
+    throw new HttpError(429, this.message);
   }
 
   /** Stops the store's clean-up timer (tests and shutdown). */

@@ -23,20 +23,26 @@ import type { Database } from '../db/database.ts';
 /** The stuck rule as the dashboard states it under the students. */
 const stuckRule = { failures: STUCK_FAILURES, idleMinutes: IDLE_MS / 60_000 };
 
-export function dashboardHandlers(db: Database, classes: ClassStore, lessons: readonly Lesson[], render: Render, requestsPerMinute: number) {
+/** Projector requests per address per minute (see projectorRequests). */
+const PROJECTOR_REQUESTS_PER_MINUTE = 600;
+
+export function dashboardHandlers(db: Database, classes: ClassStore, lessons: readonly Lesson[], render: Render) {
   const dashboard = new Dashboard(db, classes);
   const projection = new Projection(db, classes, lessons);
   const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
 
-  /** Counted per class (its id, never the token), so one class's many tabs never slow another class. */
-  const perClass = rateLimit({
+  /**
+   * The projector is public (anyone with the code): its own budget per address, apart from the
+   * teacher's, so students who open it on their laptops never use up their teacher's requests.
+   * Ten projector tabs behind one school address, each polling once a second, fit.
+   */
+  const projectorRequests = rateLimit({
     windowMs: 60_000,
-    limit: requestsPerMinute,
+    limit: PROJECTOR_REQUESTS_PER_MINUTE,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    identifier: 'class',
-    keyGenerator: (_req, res) => res.locals.classRecord.id,
-    handler: (_req, _res, next) => next(new HttpError(429, 'this class\'s dashboard has had too many requests this minute (is it open in many tabs?); it will refresh again shortly')),
+    identifier: 'projector',
+    handler: (_req, _res, next) => next(new HttpError(429, 'too many projector requests from this address this minute; it refreshes again shortly')),
   });
 
   const paths = (token: string, lesson: string) => {
@@ -201,7 +207,7 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     res.send(render('teach/projector-live', await projectorLocals(record, req)));
   };
 
-  return { perClass, loadProjectorClass, page, live, bars, project, stopProjecting, projector, projectorLive, dashboard };
+  return { projectorRequests, loadProjectorClass, page, live, bars, project, stopProjecting, projector, projectorLive, dashboard };
 }
 
 /** A form field (urlencoded or JSON body), or undefined. */

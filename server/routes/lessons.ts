@@ -12,6 +12,8 @@ import { sandboxPanelsHtml } from '../sandbox/panels.ts';
 import { learnerId } from '../stores/site-session.ts';
 import { isHtmx } from '../http/negotiation.ts';
 import { putSandboxBack } from '../lessons/lesson-reset.ts';
+import { lessonSandbox as findOrCreateLessonSandbox } from '../lessons/lesson-sandbox.ts';
+import type { LessonActivity } from '../lessons/lesson-activity.ts';
 import { describeStep } from '../lessons/solution-steps.ts';
 import { fillLesson } from '../lessons/placeholders.ts';
 import { taskKeys } from '../lessons/task-keys.ts';
@@ -28,7 +30,7 @@ export interface TaskState {
   hintsShown: number;
 }
 
-export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, predictions: PredictionStore, render: Render) {
+export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegistry, progress: ProgressStore, predictions: PredictionStore, render: Render, activity?: LessonActivity) {
   const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
   // By slug, not by object: a page's lesson is a copy with its placeholders filled (fillLesson).
   const position = new Map(lessons.map((lesson, index) => [lesson.slug, index]));
@@ -62,6 +64,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
         resetNote: takeResetNote(req, lesson),
         previous: lessons[index - 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
+        classBar: res.locals.classBar ?? null,
         ...presenterLocals(req),
       }),
     );
@@ -98,15 +101,8 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     return { lesson, tasks: states, predicted, next: lessons[position.get(lesson.slug)! + 1] ?? null, stepWords: describeStep, keysFor: (task: Task) => taskKeys(lesson, task) };
   }
 
-  async function lessonSandbox(learner: string, lesson: Lesson, { sandboxId }: LessonProgress): Promise<Sandbox> {
-    const existing = sandboxId ? await registry.find(sandboxId) : null;
-    if (existing) return existing;
-    // Several tabs may open the lesson at once: one sandbox wins, the others are dropped.
-    const created = await registry.create(lesson.sandbox);
-    const winner = await progress.claimSandbox(learner, lesson.slug, created.id, sandboxId);
-    if (winner === created.id) return created;
-    await registry.remove(created.id);
-    return (await registry.find(winner)) ?? created;
+  function lessonSandbox(learner: string, lesson: Lesson, saved: LessonProgress): Promise<Sandbox> {
+    return findOrCreateLessonSandbox(registry, progress, learner, lesson, saved);
   }
 
   /** Checks each unsolved task against what really happened; a pass is saved at once. */
@@ -124,6 +120,7 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
       restarts: sandbox.restarts.filter((at) => at >= since),
     };
     let firstOpen = true;
+    let failure: { task: string; detail: string } | null = null;
     const states: TaskState[] = [];
     for (const task of lesson.tasks) {
       const hintsShown = saved.hints.get(task.id) ?? 0;
@@ -134,7 +131,13 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
       const result = evaluate(task.check, seen);
       if (result.passed) await progress.markSolved(learner, lesson.slug, task.id);
       states.push({ task, solved: result.passed, justSolved: result.passed, detail: !result.passed && firstOpen ? result.detail : '', hintsShown });
+      // The task the learner is on: the first one still open. Later ones are not tried yet.
+      if (!result.passed && firstOpen) failure = { task: task.id, detail: result.detail };
       if (!result.passed) firstOpen = false;
+    }
+    if (activity) {
+      // A class's bookkeeping must never cost the learner their page.
+      await activity.checked(learner, lesson.slug, sandbox.id, seen.exchanges.at(-1)?.number ?? null, failure).catch((err: unknown) => console.error('could not note a check for the class:', err));
     }
     return states;
   }

@@ -39,7 +39,7 @@ export function loadSandbox(registry: SandboxRegistry, misses: MissCounter): Req
 export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const page: RequestHandler = (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox), sharedTask: res.locals.sharedTask ?? null, ...presenterLocals(req) }));
+    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox), sharedTask: res.locals.sharedTask ?? null, classBar: res.locals.classBar ?? null, ...presenterLocals(req) }));
   };
 
   /** The options form: each change applies at once; a bad value re-renders the form with the message. */
