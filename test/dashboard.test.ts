@@ -261,3 +261,25 @@ describe('the projector', () => {
     assert.ok(!shown.includes(token));
   });
 });
+
+describe('failed checks from real lesson checks', () => {
+  it('are recorded for a wrong exchange, and never for the exchange that just solved the task before', async () => {
+    const { record, token } = await newClass('Real checks');
+    const browser = new CookieClient(lab.baseUrl);
+    const page = await (await browser.request(`/lessons/${LESSON}`, { headers: { accept: 'text/html' } })).text();
+    const sandboxPath = /data-sandbox-path="([^"]+)"/.exec(page)![1]!;
+    const row = await lab.db.get<{ learner_id: string }>('SELECT learner_id FROM lesson_sandboxes WHERE sandbox_id = ?', [sandboxPath.split('/').pop()]);
+    await lab.classes.join(record.id, row!.learner_id, 'Checker');
+    const check = () => browser.request(`/lessons/${LESSON}/tasks`, { headers: { 'hx-request': 'true', accept: 'text/html' } });
+    // A visit where the first task wants a write: a failure on task 1.
+    await browser.request(`${sandboxPath}/visit`);
+    await check();
+    // The write solves task 1: nothing recorded against task 2 for it.
+    await browser.request(`${sandboxPath}/write`, { method: 'POST', json: { key: 'user', value: 'ada' } });
+    await check();
+    const failures = await lab.classes.failures(record.id, LESSON);
+    assert.deepEqual(failures.map((f) => [f.task, f.exchangeNumber]), [[TASKS[0], 1]]);
+    const dashboard = (await send(lab.baseUrl, `/teach/${token}/dashboard?lesson=${LESSON}`)).text;
+    assert.match(dashboard, /The request was &quot;visit&quot;, not &quot;write&quot;<\/span> <strong class="times">× 1<\/strong><span class="hint"> \(1 check; 1 solved it since\)/);
+  });
+});

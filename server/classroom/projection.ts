@@ -38,7 +38,7 @@ export class Projection {
     if (inGroup.length === 0) throw new ProjectionError('that group of failed checks is no longer there (the student may have been removed or reset): refresh the dashboard');
     // failures() is oldest first: the newest consenting one is the freshest example.
     const chosen = inGroup.reverse().find((f) => consenting.has(f.learnerId));
-    if (!chosen) throw new ProjectionError('no student in this group has agreed to have their exchange shown: ask them to tick "Let my teacher project my exchanges"');
+    if (!chosen) throw new ProjectionError('no student in this group has agreed to have their exchange shown: ask them to press "Let the teacher show my exchange on the projector" in their class bar');
     if (!(await this.exchangeJson(chosen.sandboxId, chosen.exchangeNumber))) throw new ProjectionError('that exchange is no longer kept (the sandbox keeps only its latest ones): choose another group, or ask for a new attempt');
     await this.classes.setProjected(record.id, { studentId: consenting.get(chosen.learnerId)!.studentId, sandboxId: chosen.sandboxId, exchangeNumber: chosen.exchangeNumber });
   }
