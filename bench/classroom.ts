@@ -9,6 +9,7 @@
 import autocannon from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { openDatabase } from '../server/db/database.ts';
 import { ClassStore } from '../server/classroom/class-store.ts';
 import { Dashboard, TIME_STEP_MS } from '../server/classroom/dashboard.ts';
@@ -52,6 +53,8 @@ interface Meeting {
 export async function measureClassroom(h: ClassroomHelpers, o: ClassroomOptions): Promise<string> {
   const lines: string[] = [];
   const say = (line: string) => lines.push(line);
+  // This machine is shared: what else ran shows in the load average, printed with the figures.
+  const loadBefore = loadavg()[0]!;
   const dbPath = join(h.dir, 'classroom.sqlite');
   const env = { DATABASE_PATH: dbPath, SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOXES_PER_MINUTE: '1000000', SANDBOX_REQUESTS_PER_MINUTE: '1000000', TEACHER_REQUESTS_PER_MINUTE: '1000000', CLASS_REQUESTS_PER_MINUTE: '1000000' };
   const origins: string[] = [];
@@ -227,6 +230,7 @@ export async function measureClassroom(h: ClassroomHelpers, o: ClassroomOptions)
   say(`${solves} solves, ${staleness.length} seen on a dashboard (${unseen} not seen before the end); polls: ${polls.changed} changed, ${polls.unchanged} unchanged (304), ${polls.other} other; poll p50 ${ms(p(polls.ms, 0.5))}, p99 ${ms(p(polls.ms, 0.99))}.`);
   const cpuLine = cpuUsed.map((c, i) => (c === null ? '' : `process ${i + 1}: ${((c / 1000 / workSeconds) * 100).toFixed(0)}% of a core`)).filter(Boolean);
   if (cpuLine.length) say(`App CPU during the run (students, checks and dashboards): ${cpuLine.join(', ')}.`);
+  say(`Load average (1 min) before the run ${loadBefore.toFixed(1)}, after ${loadavg()[0]!.toFixed(1)} (${cpus().length} cores): above the core count, other work competed for them.`);
   return lines.join('\n');
 }
 

@@ -302,6 +302,10 @@ const urls = new Map<string, ChildProcess>();
 async function startProcess(args: string[], env: Record<string, string>, port: number, pollMs = 50): Promise<string> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
+  // A server that dies mid-run says how (its own stderr is passed through above).
+  child.once('exit', (code, signal) => {
+    if (urls.get(`http://127.0.0.1:${port}`) === child) console.error(`${args.join(' ')} on port ${port} exited mid-run (${signal ?? `code ${code}`})`);
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 30_000; waited += pollMs) {
     try {
@@ -322,9 +326,10 @@ async function stop(url: string): Promise<void> {
   const child = urls.get(url);
   if (!child) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Forgotten first: this exit is expected (see startProcess).
+  urls.delete(url);
   child.kill('SIGTERM');
   await exited;
-  urls.delete(url);
 }
 
 function runToEnd(args: string[], env: Record<string, string>): Promise<string> {
