@@ -144,6 +144,12 @@ describe('the dashboard', () => {
     } finally {
       await other2.close();
     }
+    // Sending the class elsewhere changes which lesson the bars (and the toggle's words) are about.
+    const beforeSend = (await send(lab.baseUrl, live, { headers: htmx })).headers.get('hx-ptag')!;
+    await lab.classes.send(record.id, { lesson: OTHER_LESSON });
+    const afterSend = await send(lab.baseUrl, live, { headers: { ...htmx, 'hx-ptag': beforeSend } });
+    assert.equal(afterSend.status, 200);
+    assert.match(afterSend.text, /lesson: The secret signs/);
     const latest = await send(lab.baseUrl, live, { headers: htmx });
     const afterFailure = await send(lab.baseUrl, live, { headers: { ...htmx, 'hx-ptag': first.headers.get('hx-ptag')! } });
     assert.equal(afterFailure.status, 200);

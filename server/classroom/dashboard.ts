@@ -130,7 +130,8 @@ export class Dashboard {
       lesson,
       Math.floor(now / TIME_STEP_MS),
       ...rows.map((r) => `${r.k}:${String(r.n)}:${String(r.m)}:${String(r.x)}`),
-      JSON.stringify([current?.showBars, current?.projected, current?.closedAt, current?.title]),
+      // The class's own fields the pages show (the bars' lesson follows where the class was sent).
+      JSON.stringify([current?.showBars, current?.projected, current?.closedAt, current?.title, current?.target?.lesson ?? null]),
     ];
     return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 16);
   }
