@@ -105,6 +105,7 @@ test('a teacher runs a class of three students', async ({ page: teacher, browser
       expect(answer.headers()['hx-redirect']).toBeUndefined();
     }
     await expect(bob.page).toHaveURL(new RegExp(`/lessons/${FIRST}$`));
+    await expect(bars.bob.getByRole('link', { name: /lesson 2, The secret signs/ })).toHaveAttribute('href', `/lessons/${SECOND}#task-change-the-secret`);
   });
 
   await test.step('a message arrives on every student page', async () => {

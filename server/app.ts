@@ -67,7 +67,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const following = classFollowing(lessonList, registry, progress);
   const teach = teachHandlers({ lessons: lessonList, classes, progress, render, checkOptions: (options) => registry.checkAvailable(options) });
   const joining = joinHandlers(classes, following, limits.unknownCodes, render);
-  const classBar = classBarHandlers(classes, following, render);
+  const classBar = classBarHandlers(lessonList, classes, following, render);
   const progressPages = progressHandlers(lessonList, progress, registry, predictions, render);
   const dashboards = dashboardHandlers(db, classes, lessonList, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */

@@ -83,7 +83,10 @@ describe('following the teacher', () => {
     const moved = await poll(ada);
     assert.equal(moved.headers.get('hx-redirect'), `/lessons/${SECOND_LESSON}?followed=1#task-change-the-secret`);
     assert.equal((await poll(ada)).headers.get('hx-redirect'), null, 'once per send');
-    assert.equal((await poll(bob)).headers.get('hx-redirect'), null, 'Bob stays put');
+    const bobBar = await poll(bob);
+    assert.equal(bobBar.headers.get('hx-redirect'), null, 'Bob stays put');
+    assert.match(visibleText(bobBar.text), /The class is at lesson 2, The secret signs, it does not encrypt: task "Change the secret and lose the session"/, 'and can go there by hand');
+    assert.match(bobBar.text, new RegExp(`href="/lessons/${SECOND_LESSON}#task-change-the-secret"`));
     // A reload before the poll does not lose the move: it is the learner's, not the page's.
     await teacherPost(cls, 'send', { where: FIRST_LESSON });
     await browse(ada, `/lessons/${SECOND_LESSON}`);

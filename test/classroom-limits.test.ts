@@ -20,6 +20,7 @@ async function labWith(limits: Partial<Limits>): Promise<Lab> {
 
 function assertLimited(answer: Awaited<ReturnType<typeof browse>>, reason: RegExp, context: string) {
   assert.equal(answer.status, 429, `${context}: ${answer.status}`);
+  assert.match(answer.headers.get('retry-after') ?? '', /^\d+$/, `${context}: Retry-After says when to try again`);
   assert.match(assertRejected(answer, context), reason);
 }
 

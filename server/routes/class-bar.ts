@@ -9,6 +9,7 @@ import { isHtmx } from '../http/negotiation.ts';
 import type { Render } from '../http/views.ts';
 import type { ClassRecord, ClassStore, StudentRecord } from '../classroom/class-store.ts';
 import type { ClassFollowing } from '../classroom/follow.ts';
+import type { Lesson } from '../lessons/schema.ts';
 
 /** What the bar shows (views/partials/class-bar-content.pug). */
 export interface ClassBar {
@@ -18,6 +19,8 @@ export interface ClassBar {
   name: string;
   following: boolean;
   shareConsent: boolean;
+  /** Where the teacher last sent the class, for a student at their own pace to go by hand; null: nowhere yet. */
+  classAt: { href: string; words: string } | null;
   /** Where the bar's forms return without JavaScript: the page it is on. */
   back: string;
 }
@@ -36,7 +39,20 @@ function pathOf(url: string | undefined): string | undefined {
   }
 }
 
-export function classBarHandlers(classes: ClassStore, following: ClassFollowing, render: Render) {
+export function classBarHandlers(lessons: readonly Lesson[], classes: ClassStore, following: ClassFollowing, render: Render) {
+  const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
+
+  /** The class's target as a plain link and words (no preset: that comes only with following). */
+  function classAt(record: ClassRecord): ClassBar['classAt'] {
+    const lesson = record.target ? bySlug.get(record.target.lesson) : undefined;
+    if (!record.target || !lesson) return null;
+    const task = record.target.task ? lesson.tasks.find((t) => t.id === record.target!.task) : undefined;
+    return {
+      href: `/lessons/${lesson.slug}${task ? `#task-${task.id}` : ''}`,
+      words: `lesson ${lesson.number}, ${lesson.title}${task ? `: task "${task.title}"` : ''}`,
+    };
+  }
+
   async function current(req: Request): Promise<{ record: ClassRecord; student: StudentRecord } | null> {
     const learner = req.session.learnerId;
     if (!learner) return null;
@@ -54,6 +70,7 @@ export function classBarHandlers(classes: ClassStore, following: ClassFollowing,
       name: student.name,
       following: student.following,
       shareConsent: student.shareConsent,
+      classAt: classAt(record),
       back: safeBack(back),
     };
   }

@@ -1,0 +1,86 @@
+// Hostile bodies on every classroom form (JSON with __proto__ keys, arrays where text is expected,
+// markup, huge and broken strings): never a 500 or a leaked stack, never markup echoed unescaped,
+// and the class still works afterwards. Reproduce a failure with FC_SEED=<seed>.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, assertNoLeak } from './support/http.ts';
+import { JsonObject, SPECIAL_NAMES, anyJson, nastyString, toJsonText, type JsonValue } from './support/hostile.ts';
+import { FIRST_LESSON, createClass, joined, type TestClass } from './support/classroom.ts';
+
+let lab: Lab;
+let cls: TestClass;
+let student: CookieClient;
+const seed = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
+
+before(async () => {
+  const far = 1_000_000;
+  lab = await startLab({ limits: { joinsPerMinute: far, joinsPerClassPerMinute: far, unknownCodesPerMinute: far, teacherRequestsPerMinute: far, classRequestsPerMinute: far, classesPerMinute: far } });
+  cls = await createClass(lab.baseUrl, 'Fuzz', [FIRST_LESSON]);
+  student = await joined(lab.baseUrl, cls.code, 'Ada');
+});
+after(() => lab.stop());
+
+/** The fields each form reads, so that most bodies reach past the first check. */
+const FORMS: { name: string; path: () => string; fields: string[]; who: () => CookieClient }[] = [
+  { name: '/teach', path: () => '/teach', fields: ['title', 'lessons'], who: () => new CookieClient(lab.baseUrl) },
+  { name: '/join', path: () => '/join', fields: ['code', 'name'], who: () => new CookieClient(lab.baseUrl) },
+  { name: '/class/following', path: () => '/class/following', fields: ['following', 'back'], who: () => student },
+  { name: '/class/consent', path: () => '/class/consent', fields: ['consent', 'back'], who: () => student },
+  { name: '/teach/<token>/send', path: () => `${cls.base}/send`, fields: ['where', 'preset'], who: () => cls.teacher },
+  { name: '/teach/<token>/message', path: () => `${cls.base}/message`, fields: ['message', 'action'], who: () => cls.teacher },
+  { name: '/teach/<token>/reset', path: () => `${cls.base}/reset`, fields: ['confirm'], who: () => cls.teacher },
+];
+
+const body = (fields: string[]) =>
+  fc.array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: fc.constantFrom(...SPECIAL_NAMES) }), anyJson), { maxLength: 4 }).map((entries) => new JsonObject(entries));
+
+const MARKUP = /<script>alert\(1\)<\/script>|<img src=x onerror|<svg onload/;
+
+describe('classroom forms under hostile input', () => {
+  for (const form of FORMS) {
+    it(`POST ${form.name}: never a 500, never markup echoed`, async () => {
+      await fc.assert(
+        fc.asyncProperty(body(form.fields), fc.boolean(), fc.constantFrom('json', 'form', 'htmx'), async (value: JsonValue, _b, as) => {
+          const headers: Record<string, string> = { accept: 'text/html' };
+          let text: string;
+          if (as === 'json') {
+            headers['content-type'] = 'application/json';
+            text = toJsonText(value);
+          } else {
+            headers['content-type'] = 'application/x-www-form-urlencoded';
+            if (as === 'htmx') headers['hx-request'] = 'true';
+            const entries = (value as JsonObject).entries.map(([k, v]) => [k, typeof v === 'string' ? v : toJsonText(v)] as [string, string]);
+            text = new URLSearchParams(entries).toString();
+          }
+          const res = await form.who().request(form.path(), { method: 'POST', headers, body: text });
+          const answer = await res.text();
+          assert.ok(res.status < 500, `${res.status}: ${answer.slice(0, 300)}`);
+          assertNoLeak({ status: res.status, headers: res.headers, text: answer, json: undefined });
+          assert.doesNotMatch(answer, MARKUP);
+        }),
+        { numRuns: 40, endOnFailure: true, ...seed },
+      );
+    });
+  }
+
+  it('hostile join names and codes never reach a page unescaped', async () => {
+    await fc.assert(
+      fc.asyncProperty(nastyString, async (name) => {
+        const res = await new CookieClient(lab.baseUrl).request('/join', { method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ code: cls.code, name }).toString() });
+        assert.ok(res.status === 303 || (res.status >= 400 && res.status < 500), String(res.status));
+      }),
+      { numRuns: 60, endOnFailure: true, ...seed },
+    );
+    const page = await cls.teacher.request(cls.base, { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(html, MARKUP);
+  });
+
+  it('leaves the class working', async () => {
+    const res = await student.request('/class/bar', { headers: { accept: 'text/html', 'hx-request': 'true' } });
+    assert.equal(res.status, 200);
+  });
+});
