@@ -49,6 +49,7 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     const base = `/teach/${token}`;
     const q = `?lesson=${encodeURIComponent(lesson)}`;
     return {
+      classPage: base,
       dashboard: `${base}/dashboard`,
       live: `${base}/dashboard/live${q}`,
       bars: `${base}/dashboard/bars`,
