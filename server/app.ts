@@ -193,7 +193,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   // The class's screen, by join code: only what the teacher chose to show everyone. Public, so
   // limited on its own (never eating the teacher's budget); unknown codes count as join codes do.
   const projectorRoutes = router();
-  const projectorClass = [dashboards.projectorRequests, dashboards.loadProjectorClass(limits.unknownCodes)];
+  const projectorClass = [limits.projectorRequests, dashboards.loadProjectorClass(limits.unknownCodes)];
   projectorRoutes.get('/:code', projectorClass, dashboards.projector);
   projectorRoutes.get('/:code/live', projectorClass, dashboards.projectorLive);
   projectorRoutes.use(notFound);

@@ -289,3 +289,23 @@ describe('failed checks from real lesson checks', () => {
     assert.match(dashboard, /The request was &quot;visit&quot;, not &quot;write&quot;<\/span> <strong class="times">× 1<\/strong><span class="hint"> \(1 check; 1 solved it since\)/);
   });
 });
+
+describe('limits', () => {
+  it("the projector's own budget runs out without touching the teacher's, with a clear message", async () => {
+    const small = await startLab({ limits: { projectorRequestsPerMinute: 3, teacherRequestsPerMinute: 5 } });
+    try {
+      const { record, token } = await small.classes.create('Limited', [LESSON]);
+      for (let i = 0; i < 3; i++) assert.equal((await send(small.baseUrl, `/projector/${record.code}/live`, { headers: htmx })).status, 200);
+      const refused = await send(small.baseUrl, `/projector/${record.code}/live`, { headers: { ...htmx, accept: 'application/json' } });
+      assert.equal(refused.status, 429);
+      assert.match(refused.text, /too many projector requests from this address/);
+      // Students on the projector used none of the teacher's five.
+      for (let i = 0; i < 5; i++) assert.equal((await send(small.baseUrl, `/teach/${token}/dashboard/live?lesson=${LESSON}`, { headers: htmx })).status, 200);
+      const teacherRefused = await send(small.baseUrl, `/teach/${token}/dashboard/live?lesson=${LESSON}`, { headers: { ...htmx, accept: 'application/json' } });
+      assert.equal(teacherRefused.status, 429);
+      assert.ok(!teacherRefused.text.includes(token), 'the refusal never repeats the token');
+    } finally {
+      await small.stop();
+    }
+  });
+});

@@ -8,7 +8,6 @@
 // loadTeacherClass (or, for the projector, loadProjectorClass), so res.locals.classRecord is the
 // class the token (or code) opens, and nothing else.
 import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { HttpError } from '../http/http-error.ts';
 import { isHtmx } from '../http/negotiation.ts';
 import type { Render } from '../http/views.ts';
@@ -23,27 +22,10 @@ import type { Database } from '../db/database.ts';
 /** The stuck rule as the dashboard states it under the students. */
 const stuckRule = { failures: STUCK_FAILURES, idleMinutes: IDLE_MS / 60_000 };
 
-/** Projector requests per address per minute (see projectorRequests). */
-const PROJECTOR_REQUESTS_PER_MINUTE = 600;
-
 export function dashboardHandlers(db: Database, classes: ClassStore, lessons: readonly Lesson[], render: Render) {
   const dashboard = new Dashboard(db, classes);
   const projection = new Projection(db, classes, lessons);
   const bySlug = new Map(lessons.map((lesson) => [lesson.slug, lesson]));
-
-  /**
-   * The projector is public (anyone with the code): its own budget per address, apart from the
-   * teacher's, so students who open it on their laptops never use up their teacher's requests.
-   * Ten projector tabs behind one school address, each polling once a second, fit.
-   */
-  const projectorRequests = rateLimit({
-    windowMs: 60_000,
-    limit: PROJECTOR_REQUESTS_PER_MINUTE,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    identifier: 'projector',
-    handler: (_req, _res, next) => next(new HttpError(429, 'too many projector requests from this address this minute; it refreshes again shortly')),
-  });
 
   const paths = (token: string, lesson: string) => {
     const base = `/teach/${token}`;
@@ -208,7 +190,7 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     res.send(render('teach/projector-live', await projectorLocals(record, req)));
   };
 
-  return { projectorRequests, loadProjectorClass, page, live, bars, project, stopProjecting, projector, projectorLive, dashboard };
+  return { loadProjectorClass, page, live, bars, project, stopProjecting, projector, projectorLive, dashboard };
 }
 
 /** A form field (urlencoded or JSON body), or undefined. */
