@@ -4,6 +4,7 @@
 // with a name or the sandbox's id; another class's token shows nothing of this class; bad input is
 // a clear 4xx. Classes and students are set up through ClassStore directly (the join pages are
 // another module's), progress through ProgressStore, as the lesson routes would.
+// Long because it is the dashboard's and the projector's whole contract, one class set up per test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
