@@ -4,7 +4,10 @@
 // processes sharing one SQLite file (each student kept on one, as a sticky proxy would; each
 // dashboard on the other half's process, so a solve must cross processes to show). Then the same
 // students at the same pace against the bare express-session app, for the ratios; and the cost of
-// one dashboard refresh against the cost of one bare express-session request.
+// one dashboard refresh against the cost of one bare express-session request; and what
+// server-sent events' own parts would cost instead (sse-cost.ts).
+// Knobs for development: BENCH_CLASSROOM_PROCESSES (default 2), BENCH_NO_DASHBOARDS=1 (the same
+// students without any dashboard), BENCH_DEBUG=1 (sandbox steps and checks apart).
 // Long because it is a whole scenario: setup, the students, the pollers, the baseline, the costs.
 import autocannon from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { openDatabase } from '../server/db/database.ts';
 import { ClassStore } from '../server/classroom/class-store.ts';
 import { Dashboard, TIME_STEP_MS } from '../server/classroom/dashboard.ts';
+import { measureSse } from './sse-cost.ts';
 
 export interface ClassroomHelpers {
   dir: string;
@@ -203,6 +207,8 @@ export async function measureClassroom(h: ClassroomHelpers, o: ClassroomOptions)
   const fingerprintUs = (cpu1.user + cpu1.system) / checks;
   await db.close();
   for (const origin of origins) await h.stop(origin);
+  // And what SSE's own parts would cost: a held stream, and a push down it.
+  const sse = await measureSse();
 
   const p = (list: number[], q: number) => {
     const sorted = [...list].sort((a, b) => a - b);
@@ -227,6 +233,7 @@ export async function measureClassroom(h: ClassroomHelpers, o: ClassroomOptions)
   say(`| solve to dashboard, p50 | ${ms(p(staleness, 0.5))} | ${ms(ideal50)} (polling every ${o.pollMs} ms, zero-cost server) | ${ratio(p(staleness, 0.5), ideal50)} |`);
   say(`| solve to dashboard, p95 | ${ms(p(staleness, 0.95))} | ${ms(ideal95)} | ${ratio(p(staleness, 0.95), ideal95)} |`);
   say('');
+  say(`${sse}.`);
   say(`${solves} solves, ${staleness.length} seen on a dashboard (${unseen} not seen before the end); polls: ${polls.changed} changed, ${polls.unchanged} unchanged (304), ${polls.other} other; poll p50 ${ms(p(polls.ms, 0.5))}, p99 ${ms(p(polls.ms, 0.99))}.`);
   const cpuLine = cpuUsed.map((c, i) => (c === null ? '' : `process ${i + 1}: ${((c / 1000 / workSeconds) * 100).toFixed(0)}% of a core`)).filter(Boolean);
   if (cpuLine.length) say(`App CPU during the run (students, checks and dashboards): ${cpuLine.join(', ')}.`);
