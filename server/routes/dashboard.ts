@@ -2,11 +2,11 @@
 // (/projector/:code), each a page plus a live part its poll refreshes every second. The projector
 // is addressed by the join code, not the token: its URL is on the wall for the whole room to read,
 // and it shows only what the teacher chose to show everyone (the bars, one exchange without a
-// name), which needs no secret. A poll carries the fingerprint of
-// what it shows (htmx's ptag extension, the HX-PTag header): while the class's data is unchanged
-// the answer is a 304 that costs one query and no rendering. Every route runs after
-// loadTeacherClass (or, for the projector, loadProjectorClass), so res.locals.classRecord is the
-// class the token (or code) opens, and nothing else.
+// name), which needs no secret. A poll carries the fingerprint of what it shows (htmx's ptag
+// extension, the HX-PTag header): while the class's data is unchanged the answer is a 304 that
+// costs one query and no rendering. Every route runs after loadTeacherClass (or, for the
+// projector, loadProjectorClass), so res.locals.classRecord is the class the token (or code)
+// opens, and nothing else.
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../http/http-error.ts';
 import { isHtmx } from '../http/negotiation.ts';
@@ -104,6 +104,8 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     const lesson = chosenLesson(record, req.query.lesson);
     const fingerprint = await dashboard.fingerprint(record, lesson.slug);
     res.setHeader('Cache-Control', 'no-store');
+    // Its address carries the token: no request from this page names it in a Referer (as the class page).
+    res.setHeader('Referrer-Policy', 'no-referrer');
     res.send(render('teach/dashboard', { ...(await dashboardLocals(record, res.locals.teacherToken, lesson)), fingerprint }));
   };
 
