@@ -52,6 +52,7 @@ describe('the dashboard', () => {
     const page = await send(lab.baseUrl, `/teach/${token}/dashboard?lesson=${LESSON}`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('cache-control') ?? '', /no-store/);
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer', 'its address carries the token');
     assert.ok(!page.text.includes('<script>alert(1)</script>'), 'a name with markup is escaped');
     assert.ok(page.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
     assert.ok(page.text.includes('Ada &amp; &quot;Bob&quot;') || page.text.includes('Ada &amp; "Bob"'));
