@@ -146,6 +146,10 @@ describe('the dashboard', () => {
     } finally {
       await other2.close();
     }
+    // A student's consent decides whether a group can be projected: it changes the answer too.
+    const beforeConsent = (await send(lab.baseUrl, live, { headers: htmx })).headers.get('hx-ptag')!;
+    await lab.classes.setShareConsent(record.id, id, true);
+    assert.equal((await send(lab.baseUrl, live, { headers: { ...htmx, 'hx-ptag': beforeConsent } })).status, 200);
     // Sending the class elsewhere changes which lesson the bars (and the toggle's words) are about.
     const beforeSend = (await send(lab.baseUrl, live, { headers: htmx })).headers.get('hx-ptag')!;
     await lab.classes.send(record.id, { lesson: OTHER_LESSON });

@@ -112,8 +112,10 @@ export class Dashboard {
    */
   async fingerprint(record: ClassRecord, lesson: string, now = Date.now()): Promise<string> {
     const rows = await this.db.all<{ k: string; n: unknown; m: unknown; x: unknown }>(
-      `SELECT 'students' AS k, count(*) AS n, coalesce(max(joined_at), 0) AS m, coalesce(sum(share_consent), 0) + coalesce(max(last_active_at), 0) AS x
+      `SELECT 'students' AS k, count(*) AS n, coalesce(max(joined_at), 0) AS m, coalesce(max(last_active_at), 0) AS x
          FROM class_students WHERE class_id = ?
+       UNION ALL
+       SELECT 'consents', count(*), 0, 0 FROM class_students WHERE class_id = ? AND share_consent = 1
        UNION ALL
        SELECT 'solved', count(*), coalesce(max(t.solved_at), 0), 0
          FROM solved_tasks t JOIN class_students s ON s.learner_id = t.learner_id WHERE s.class_id = ? AND t.lesson = ?
@@ -123,7 +125,7 @@ export class Dashboard {
        UNION ALL
        SELECT 'failures', count(*), coalesce(max(f.at), 0), 0
          FROM check_failures f JOIN class_students s ON s.learner_id = f.learner_id WHERE s.class_id = ? AND f.lesson = ?`,
-      [record.id, record.id, lesson, record.id, lesson, record.id, lesson],
+      [record.id, record.id, record.id, lesson, record.id, lesson, record.id, lesson],
     );
     const current = await this.classes.byId(record.id);
     const parts = [
@@ -167,7 +169,7 @@ export class Dashboard {
 
   private async facts(sql: string, classId: string, lesson: string): Promise<Fact[]> {
     const rows = await this.db.all<{ learner_id: string; task: string; at: unknown; n: unknown }>(sql, [classId, lesson]);
-    // PostgreSQL hands BIGINT back as text.
+    // Numbers whichever engine answered (PostgreSQL's pg hands some integer types back as text).
     return rows.map((r) => ({ learnerId: r.learner_id, task: r.task, at: Number(r.at), n: Number(r.n) }));
   }
 }
