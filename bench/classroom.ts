@@ -66,7 +66,8 @@ export async function measureClassroom(h: ClassroomHelpers, o: ClassroomOptions)
   for (let p = 0; p < o.processes; p++) origins.push(await h.startProcess(['dist/main.js'], { ...env, PORT: String(3311 + p), INSTANCE_NAME: `bench-${p}` }, 3311 + p));
 
   // Classes and students, set up as the lab would: a first lesson visit makes the learner and their
-  // sandbox; the class membership is written through ClassStore on the same database file.
+  // sandbox; the class membership is written through ClassStore on the same database file (the
+  // /join route would refuse 400 joins a minute from one address: its limit is for a real class).
   const db = await openDatabase(dbPath);
   const classes = new ClassStore(db);
   const teachers: { token: string; classId: string; origin: string }[] = [];
