@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { measureRateLimit } from './rate-limit.ts';
 import { measureMultiInstance } from './multi-instance.ts';
 import { cpuMs } from './process-cpu.ts';
+import { measureClassroom } from './classroom.ts';
 
 const CONNECTIONS = 100;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -22,6 +23,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How long the 100 connections may take to be accepted and answered once (see load()). */
 const RAMP_LIMIT_S = 30;
 const SESSIONS = 100;
+/**
+ * `npm run bench -- classroom` runs the classroom scenario alone; `--quick` shortens it (20 s of
+ * students instead of 60) for development. Both keep 10 classes of 40.
+ */
+const ONLY_CLASSROOM = process.argv.includes('classroom');
+/** `npm run bench -- multi-instance`: one instance against two, on SQLite and on PostgreSQL + Redis. */
+const ONLY_MULTI_INSTANCE = process.argv.includes('multi-instance');
+const QUICK = process.argv.includes('--quick');
 const dir = mkdtempSync(join(tmpdir(), 'cookie-lab-bench-'));
 const children: ChildProcess[] = [];
 
@@ -44,6 +53,8 @@ async function main() {
 
   // Measure what npm start runs: the build.
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  if (ONLY_CLASSROOM) return void console.log(await classroom());
+  if (ONLY_MULTI_INSTANCE) return void console.log(await measureMultiInstance());
   const lab = await startProcess(['dist/main.js'], { PORT: '3301', DATABASE_PATH: join(dir, 'lab.sqlite'), SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', SANDBOX_REQUESTS_PER_MINUTE: '1000000000' }, 3301);
   for (const store of ['memory', 'database'] as const) {
     const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-app.ts'], { PORT: '3302', STORE: store, DATABASE_PATH: join(dir, `baseline-${store}.sqlite`) }, 3302);
@@ -105,6 +116,14 @@ async function main() {
   await measureStartup();
   console.log(`\n${await measureRateLimit()}`);
   console.log(`\n${await measureMultiInstance()}`);
+  console.log(`\n${await classroom()}`);
+}
+
+function classroom(): Promise<string> {
+  return measureClassroom(
+    { dir, startProcess: (args, env, port) => startProcess(args, env, port), stop, cpuOf: (url) => cpuMs(urls.get(url)?.pid) },
+    { classes: 10, students: 40, seconds: QUICK ? 20 : 60, processes: Number(process.env.BENCH_CLASSROOM_PROCESSES ?? 2), pollMs: 1000 },
+  );
 }
 
 interface Learner {
@@ -272,6 +291,10 @@ const urls = new Map<string, ChildProcess>();
 async function startProcess(args: string[], env: Record<string, string>, port: number, pollMs = 50): Promise<string> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
+  // A server that dies mid-run says how (its own stderr is passed through above).
+  child.once('exit', (code, signal) => {
+    if (urls.get(`http://127.0.0.1:${port}`) === child) console.error(`${args.join(' ')} on port ${port} exited mid-run (${signal ?? `code ${code}`})`);
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 30_000; waited += pollMs) {
     try {
@@ -292,9 +315,10 @@ async function stop(url: string): Promise<void> {
   const child = urls.get(url);
   if (!child) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Forgotten first: this exit is expected (see startProcess).
+  urls.delete(url);
   child.kill('SIGTERM');
   await exited;
-  urls.delete(url);
 }
 
 function runToEnd(args: string[], env: Record<string, string>): Promise<string> {

@@ -37,6 +37,7 @@ import { loadTeacherClass } from './routes/teacher-access.ts';
 import { teachHandlers } from './routes/teach.ts';
 import { joinHandlers } from './routes/join.ts';
 import { classBarHandlers } from './routes/class-bar.ts';
+import { dashboardHandlers } from './routes/dashboard.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -73,6 +74,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const joining = joinHandlers(classes, following, limits.unknownCodes, render);
   const classBar = classBarHandlers(lessonList, classes, following, render);
   const progressPages = progressHandlers(lessonList, progress, registry, predictions, render, wholeCourse);
+  const dashboards = dashboardHandlers(db, classes, lessonList, render);
   /** Every route under /sandbox/:id and /api/sandboxes/:id starts here. */
   const sandbox = loadSandbox(registry, limits.guessing);
   const exchangeOutput: ExchangeOutput = {
@@ -179,6 +181,11 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   teachRoutes.post('/:token/reopen', parseBody, teacher, teach.reopen);
   teachRoutes.get('/:token/results.csv', teacher, teach.exportCsv);
   teachRoutes.get('/:token/results.json', teacher, teach.exportJson);
+  teachRoutes.get('/:token/dashboard', teacher, dashboards.page);
+  teachRoutes.get('/:token/dashboard/live', teacher, dashboards.live);
+  teachRoutes.post('/:token/dashboard/bars', parseBody, teacher, dashboards.bars);
+  teachRoutes.post('/:token/dashboard/project', parseBody, teacher, dashboards.project);
+  teachRoutes.post('/:token/dashboard/project/stop', parseBody, teacher, dashboards.stopProjecting);
   teachRoutes.use(notFound);
   app.use('/teach', teachRoutes);
 
@@ -188,6 +195,15 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   joinRoutes.post('/', parseBody, limits.joins, site, joining.readCode, limits.joinsPerClass, joining.join);
   joinRoutes.use(notFound);
   app.use('/join', joinRoutes);
+
+  // The class's screen, by join code: only what the teacher chose to show everyone. Public, so
+  // limited on its own (never eating the teacher's budget); unknown codes count as join codes do.
+  const projectorRoutes = router();
+  const projectorClass = [limits.projectorRequests, dashboards.loadProjectorClass(limits.unknownCodes)];
+  projectorRoutes.get('/:code', projectorClass, dashboards.projector);
+  projectorRoutes.get('/:code/live', projectorClass, dashboards.projectorLive);
+  projectorRoutes.use(notFound);
+  app.use('/projector', projectorRoutes);
 
 
   app.get('/healthz', healthCheck(db, redis, config.siteSessionStore === 'redis' && redis !== null, () => registry.liveCount));
@@ -199,6 +215,8 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const assets = router();
   assets.use(compression());
   assets.use('/htmx.min.js', express.static(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
+  // The dashboard's and projector's polls send what they show (HX-PTag) and get a 304 while it stands.
+  assets.use('/hx-ptag.js', express.static(join(root, 'node_modules/htmx.org/dist/ext/hx-ptag.min.js'), { maxAge: '1d' }));
   assets.use(express.static(join(root, 'public'), { maxAge: '1h' }));
   app.use('/static', assets);
 

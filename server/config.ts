@@ -44,7 +44,7 @@ export interface Config {
    */
   otherSiteHost: string | null;
   /** Overrides of the per-learner limits (server/http/rate-limits.ts), e.g. for a benchmark. */
-  limits: { sandboxesPerMinute?: number; sandboxRequestsPerMinute?: number };
+  limits: { sandboxesPerMinute?: number; sandboxRequestsPerMinute?: number; teacherRequestsPerMinute?: number; classRequestsPerMinute?: number };
 }
 
 export class ConfigError extends Error {}
@@ -72,6 +72,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, log: (line: str
     limits: {
       ...optionalCount('SANDBOXES_PER_MINUTE', env.SANDBOXES_PER_MINUTE, 'sandboxesPerMinute'),
       ...optionalCount('SANDBOX_REQUESTS_PER_MINUTE', env.SANDBOX_REQUESTS_PER_MINUTE, 'sandboxRequestsPerMinute'),
+      ...optionalCount('TEACHER_REQUESTS_PER_MINUTE', env.TEACHER_REQUESTS_PER_MINUTE, 'teacherRequestsPerMinute'),
+      ...optionalCount('CLASS_REQUESTS_PER_MINUTE', env.CLASS_REQUESTS_PER_MINUTE, 'classRequestsPerMinute'),
     },
   };
 }

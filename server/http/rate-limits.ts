@@ -26,6 +26,12 @@ export interface Limits {
   classRequestsPerMinute: number;
   /** Unknown teacher tokens one address may try per minute. */
   unknownTokensPerMinute: number;
+  /**
+   * Projector requests per address per minute. The projector is public (by join code): a budget of
+   * its own, so students who open it on their laptops never use up their teacher's. Ten projector
+   * tabs behind one school address, each polling once a second, fit.
+   */
+  projectorRequestsPerMinute: number;
 }
 
 export const defaultLimits: Limits = {
@@ -39,6 +45,7 @@ export const defaultLimits: Limits = {
   teacherRequestsPerMinute: 300,
   classRequestsPerMinute: 600,
   unknownTokensPerMinute: 20,
+  projectorRequestsPerMinute: 600,
 };
 
 const WINDOW_MS = 60_000;
@@ -86,6 +93,8 @@ export function rateLimits(limits: Limits) {
       keyGenerator: (_req, res) => String(res.locals.classRecord?.id),
       message: 'this class has had too many teacher and dashboard requests this minute; wait a moment',
     }),
+    /** Projector requests per address (its own budget: see Limits). */
+    projectorRequests: rateLimit({ ...common, identifier: 'projector', limit: limits.projectorRequestsPerMinute, message: 'too many projector requests from this address this minute; it refreshes again shortly' }),
     unknownTokens: new MissCounter(limits.unknownTokensPerMinute, 'too many unknown teacher links from this address; try again in a minute'),
   };
 }

@@ -136,6 +136,9 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
       if (!result.passed) firstOpen = false;
     }
     if (activity) {
+      // The exchange that just solved a task is no mistake on the next one (which the learner has
+      // not tried yet): the dashboard's "what went wrong" would count every solve as a failure.
+      if (states.some((state) => state.justSolved)) failure = null;
       // A class's bookkeeping must never cost the learner their page.
       await activity.checked(learner, lesson.slug, sandbox.id, seen.exchanges.at(-1)?.number ?? null, failure).catch((err: unknown) => console.error('could not note a check for the class:', err));
     }

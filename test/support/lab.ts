@@ -23,6 +23,7 @@ export interface Lab {
   db: Database;
   registry: ReturnType<typeof buildApp>['registry'];
   progress: ReturnType<typeof buildApp>['progress'];
+  classes: ReturnType<typeof buildApp>['classes'];
   server: Server;
   /**
    * Stops this process's app (dropping every in-memory store) and starts a new one on the same
@@ -80,7 +81,7 @@ async function launch(database: TestDatabase, options: LabOptions, redisPrefix?:
   const db = await database.open(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
   const config = { ...testConfig(database.target, database.schema ?? 'public'), ...(redisPrefix ? { redisPrefix } : {}), ...options.config };
   const redis = config.redisUrl ? connectRedis(config.redisUrl, config.redisPrefix) : null;
-  const { app, registry, progress } = buildApp({
+  const { app, registry, progress, classes } = buildApp({
     config,
     db,
     limits: options.limits,
@@ -107,6 +108,7 @@ async function launch(database: TestDatabase, options: LabOptions, redisPrefix?:
     db,
     registry,
     progress,
+    classes,
     server,
     restart: async () => {
       await stopServer();

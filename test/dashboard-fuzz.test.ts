@@ -1,0 +1,86 @@
+// Hostile input on the dashboard's and projector's routes (JSON with __proto__ keys, arrays where
+// text is expected, markup, huge and broken strings, in bodies and in the lesson query): never a
+// 500 or a leaked stack, never markup echoed unescaped, and the dashboard still answers afterwards.
+// The same generators as the classroom forms' (test/classroom-fuzz.test.ts). Reproduce a failure
+// with FC_SEED=<seed>.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { startLab, type Lab } from './support/lab.ts';
+import { CookieClient, assertNoLeak } from './support/http.ts';
+import { JsonObject, SPECIAL_NAMES, anyJson, nastyString, toJsonText, type JsonValue } from './support/hostile.ts';
+import { FIRST_LESSON, createClass, joined, type TestClass } from './support/classroom.ts';
+
+let lab: Lab;
+let cls: TestClass;
+const seed = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
+const MARKUP = /<script>alert\(1\)<\/script>|<img src=x onerror|<svg onload/;
+
+before(async () => {
+  const far = 1_000_000;
+  lab = await startLab({ limits: { joinsPerMinute: far, joinsPerClassPerMinute: far, unknownCodesPerMinute: far, teacherRequestsPerMinute: far, classRequestsPerMinute: far, classesPerMinute: far, projectorRequestsPerMinute: far } });
+  cls = await createClass(lab.baseUrl, 'Fuzz', [FIRST_LESSON]);
+  await joined(lab.baseUrl, cls.code, '<script>alert(1)</script>');
+});
+after(() => lab.stop());
+
+const FORMS: { name: string; path: () => string; fields: string[] }[] = [
+  { name: 'dashboard/bars', path: () => `${cls.base}/dashboard/bars`, fields: ['lesson', 'show'] },
+  { name: 'dashboard/project', path: () => `${cls.base}/dashboard/project`, fields: ['lesson', 'task', 'group'] },
+  { name: 'dashboard/project/stop', path: () => `${cls.base}/dashboard/project/stop`, fields: ['lesson'] },
+];
+
+const body = (fields: string[]) =>
+  fc.array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: fc.constantFrom(...SPECIAL_NAMES) }), anyJson), { maxLength: 4 }).map((entries) => new JsonObject(entries));
+
+async function check(res: Response): Promise<void> {
+  const answer = await res.text();
+  assert.ok(res.status < 500, `${res.status}: ${answer.slice(0, 300)}`);
+  assertNoLeak({ status: res.status, headers: res.headers, text: answer, json: undefined });
+  assert.doesNotMatch(answer, MARKUP);
+}
+
+describe('the dashboard under hostile input', () => {
+  for (const form of FORMS) {
+    it(`POST ${form.name}: never a 500, never markup echoed`, async () => {
+      await fc.assert(
+        fc.asyncProperty(body(form.fields), fc.constantFrom('json', 'form', 'htmx'), async (value: JsonValue, as) => {
+          const headers: Record<string, string> = { accept: 'text/html' };
+          let text: string;
+          if (as === 'json') {
+            headers['content-type'] = 'application/json';
+            text = toJsonText(value);
+          } else {
+            headers['content-type'] = 'application/x-www-form-urlencoded';
+            if (as === 'htmx') headers['hx-request'] = 'true';
+            const entries = (value as JsonObject).entries.map(([k, v]) => [k, typeof v === 'string' ? v : toJsonText(v)] as [string, string]);
+            text = new URLSearchParams(entries).toString();
+          }
+          await check(await cls.teacher.request(form.path(), { method: 'POST', headers, body: text }));
+        }),
+        { numRuns: 40, endOnFailure: true, ...seed },
+      );
+    });
+  }
+
+  it('GET with a hostile lesson query or code: never a 500, never markup echoed', async () => {
+    await fc.assert(
+      fc.asyncProperty(nastyString, fc.boolean(), async (value, live) => {
+        const q = new URLSearchParams({ lesson: value }).toString();
+        await check(await cls.teacher.request(`${cls.base}/dashboard${live ? '/live' : ''}?${q}`, { headers: { accept: 'text/html', ...(live ? { 'hx-request': 'true' } : {}) } }));
+        await check(await new CookieClient(lab.baseUrl).request(`/projector/${encodeURIComponent(value)}${live ? '/live' : ''}`, { headers: { accept: 'text/html' } }));
+      }),
+      { numRuns: 60, endOnFailure: true, ...seed },
+    );
+  });
+
+  it('leaves the dashboard and projector working, the student\'s name escaped', async () => {
+    const page = await cls.teacher.request(`${cls.base}/dashboard`, { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(html, MARKUP);
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    const screen = await new CookieClient(lab.baseUrl).request(`/projector/${cls.code.replace('-', '')}`, { headers: { accept: 'text/html' } });
+    assert.equal(screen.status, 200);
+  });
+});
