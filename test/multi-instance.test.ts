@@ -187,6 +187,12 @@ describe('three instances on one PostgreSQL and one Redis, a client alternating 
       const page = await browse(teacher, cls.base);
       for (const name of students.keys()) assert.match(page.text, new RegExp(`<th scope="row">${name}</th>`));
     }
+    // The dashboard, through each instance, counts Ada's solve among the three students.
+    for (let i = 0; i < urls.length; i++) {
+      const dashboard = await browse(teacher, `${cls.base}/dashboard?lesson=${FIRST_LESSON}`);
+      assert.equal(dashboard.status, 200);
+      assert.match(dashboard.text, /T1 [^<]*<\/strong>: 1 of 3 solved/);
+    }
     const results = await browse(teacher, `${cls.base}/results.json`);
     assert.ok(JSON.stringify(results.json).includes('get-a-cookie'), results.text.slice(0, 300));
     // Bob works at his own pace; the teacher sends the class on; the others' polls (any instance) move them.
