@@ -10,7 +10,7 @@ import { cookieNames, hideValueOf, parseSetCookie, readRequestCookie, type Reque
 import { SITE_COOKIE_NAME } from '../sandbox/options.ts';
 import { explainSetCookie, explainStore } from './explanations.ts';
 import type { CookieDecision, Exchange, Prediction, PredictionOutcome, SandboxAction, StoreCall, StoreKeyView } from '../sandbox/model.ts';
-import { storeNote } from './store-notes.ts';
+import { historyForNote, storeNote } from './store-notes.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { withStoreCallLog, type StoreCallLog } from './store-calls.ts';
@@ -221,7 +221,7 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     whyStore: explainStore(explainInput, log.calls),
     browserNotes: setCookieParsed.flatMap((cookie) => browserNotes(cookie, host, connectionSecure)),
     storeKey,
-    storeNote: storeNote({ exchange: partial, history: await historyForNote(partial, sandbox, refresh), storeKey }),
+    storeNote: storeNote({ exchange: partial, history: await historyForNote(partial, () => sandbox.exchanges, refresh && (() => refresh(sandbox))), storeKey }),
     error,
     options,
     prediction: res.locals.prediction ? judge(res.locals.prediction, sent, log.calls) : null,
@@ -290,15 +290,4 @@ export function isSecure(req: Request, proxy: boolean | null): boolean {
 function headerList(value: string | number | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [String(value)];
-}
-
-/**
- * The history the store note reads. A memory store that missed a session the cookie names may
- * have missed it because another instance stored it a moment ago: that exchange may not have
- * reached this instance's copy of the history yet, so this (rare) case reads the database.
- */
-async function historyForNote(exchange: Pick<Exchange, 'options' | 'storeCalls' | 'decision'>, sandbox: Sandbox, refresh: ExchangeOutput['refresh']): Promise<readonly Exchange[]> {
-  const missed = exchange.options.store === 'memory' && exchange.decision.cookieId && exchange.storeCalls.some((call) => call.op === 'get' && call.found === false);
-  if (missed && refresh) await refresh(sandbox).catch(() => {});
-  return sandbox.exchanges;
 }

@@ -21,6 +21,21 @@ export function storeNote({ exchange, history, storeKey }: NoteInput): string | 
 }
 
 /**
+ * The history the store note reads. A memory store that missed a session the cookie names may
+ * have missed it because another instance stored it a moment ago: that exchange may not have
+ * reached this instance's copy of the history yet, so this (rare) case reads the database first.
+ */
+export async function historyForNote(
+  exchange: Pick<Exchange, 'options' | 'storeCalls' | 'decision'>,
+  history: () => readonly Exchange[],
+  refresh?: () => Promise<unknown>,
+): Promise<readonly Exchange[]> {
+  const missed = exchange.options.store === 'memory' && exchange.decision.cookieId && exchange.storeCalls.some((call) => call.op === 'get' && call.found === false);
+  if (missed && refresh) await refresh().catch(() => {});
+  return history();
+}
+
+/**
  * The cookie named a session this instance's MemoryStore does not hold, and the sandbox's history
  * shows another instance storing it: that is why express-session started a new one.
  */

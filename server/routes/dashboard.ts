@@ -62,7 +62,9 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
       return lesson;
     }
     if (typeof asked !== 'string' || !record.lessons.includes(asked) || !bySlug.has(asked)) {
-      throw new HttpError(400, `this class does not cover the lesson "${String(asked).slice(0, 80)}"; choose one of its lessons`, 'lesson');
+      // Only a string is quoted back: String() of a JSON object whose own "toString" is no function throws.
+      const named = typeof asked === 'string' ? `the lesson "${asked.slice(0, 80)}"` : 'that lesson (a lesson is named by its slug)';
+      throw new HttpError(400, `this class does not cover ${named}; choose one of its lessons`, 'lesson');
     }
     return bySlug.get(asked)!;
   }

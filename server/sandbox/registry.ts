@@ -252,7 +252,9 @@ export class SandboxRegistry {
     if (now - sandbox.usedWrittenAt < 60 * 60 * 1000) return;
     sandbox.usedWrittenAt = now;
     this.db.run('UPDATE sandboxes SET last_used_at = ? WHERE id = ?', [now, sandbox.id]).catch((err: unknown) => {
-      console.error(`could not record the use of sandbox ${sandbox.id}:`, err);
+      // Best effort (it only delays the clean-up of an abandoned sandbox): one line, no stack; tried again on the next use.
+      sandbox.usedWrittenAt = 0;
+      console.error(`sandbox ${sandbox.id}: its last use was not noted (${(err as Error).message})`);
     });
   }
 
