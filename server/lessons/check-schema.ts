@@ -59,6 +59,8 @@ const OPTION_CONDITIONS = keysOf<OptionsConditions>({
   unset: true,
   proxy: true,
   store: true,
+  corsOrigin: true,
+  corsCredentials: true,
 });
 /** The sandbox's cookie options, as the article's configuration lists them (it sets every one). */
 const COOKIE_OPTIONS = Object.keys(articleOptions.cookie) as (keyof SandboxOptions['cookie'])[];

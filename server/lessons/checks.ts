@@ -31,7 +31,7 @@ const VERDICT_LABELS: Record<RequestCookieState, string> = { absent: 'absent', v
 export const VALUE_FORMS = ['atLeast', 'atMost', 'oneOf', 'not'] as const;
 
 /** The options an options condition compares exactly (name, secrets and cookie have forms of their own). */
-export const EXACT_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'] as const satisfies readonly (keyof SandboxOptions)[];
+export const EXACT_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store', 'corsOrigin', 'corsCredentials'] as const satisfies readonly (keyof SandboxOptions)[];
 
 /** Conditions on one exchange; every one given must hold. */
 export interface ExchangeConditions {
@@ -87,6 +87,8 @@ export interface OptionsConditions {
   unset?: SandboxOptions['unset'];
   proxy?: SandboxOptions['proxy'];
   store?: SandboxOptions['store'];
+  corsOrigin?: SandboxOptions['corsOrigin'];
+  corsCredentials?: SandboxOptions['corsCredentials'];
 }
 
 export type Check =

@@ -30,6 +30,8 @@ export const OPTION_CONTROLS: Record<OptionField, 'text' | 'textarea' | 'select'
   unset: 'select',
   proxy: 'select',
   store: 'select',
+  corsOrigin: 'select',
+  corsCredentials: 'checkbox',
 };
 export const OPTION_FIELDS = Object.keys(OPTION_CONTROLS) as OptionField[];
 
@@ -88,6 +90,8 @@ export interface Lesson {
   links: { title: string; url: string }[];
   body: string;
   tasks: Task[];
+  /** Shows the second site's panel beside the sandbox (its link and the cross-site grid): lessons whose tasks are sent from there. */
+  crossSite: boolean;
 }
 
 export class LessonError extends Error {
@@ -96,8 +100,8 @@ export class LessonError extends Error {
   }
 }
 
-type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'links' | 'tasks'>;
-const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true });
+type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'links' | 'tasks' | 'crossSite'>;
+const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true, crossSite: true });
 const ARTICLE_FIELDS = keysOf<NonNullable<Lesson['article']>>({ quote: true, verdict: true });
 const LINK_FIELDS = keysOf<Lesson['links'][number]>({ title: true, url: true });
 const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true, wrongWays: true });
@@ -171,6 +175,7 @@ export function validateLesson(file: string, slug: string, number: number, data:
     }),
     body,
     tasks,
+    crossSite: lesson.crossSite === undefined ? false : boolean(lesson.crossSite, 'crossSite', fail),
   };
 }
 

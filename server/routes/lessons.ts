@@ -62,6 +62,8 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
         resetNote: takeResetNote(req, lesson),
         previous: lessons[index - 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
+        sandbox,
+        otherSite: lesson.crossSite ? (res.locals.otherSite ?? null) : null,
         ...presenterLocals(req),
       }),
     );

@@ -15,6 +15,7 @@ import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
 import { SandboxRecords, type ProbeReading, type SandboxState as RecordedState } from './sandbox-records.ts';
 import type { Exchange } from './model.ts';
+import type { Grid, GridCell } from '../exchange/cross-site.ts';
 
 export interface RegistryLimits {
   /** Live middlewares held at once. */
@@ -124,6 +125,20 @@ export class SandboxRegistry {
   async noteCookiesCleared(sandbox: Sandbox): Promise<void> {
     sandbox.cookiesClearedAfter = sandbox.history.latest?.number ?? 0;
     await this.records.saveCookiesCleared(sandbox.id, sandbox.cookiesClearedAfter);
+  }
+
+  /** Fills a cell of the sandbox's cross-site grid. */
+  async saveCrossSiteCell(sandbox: Sandbox, cell: GridCell): Promise<void> {
+    await this.records.saveCell(sandbox.id, cell, Date.now());
+  }
+
+  /** The sandbox's cross-site grid, as the database holds it (any instance may have filled it). */
+  crossSiteGrid(sandbox: Sandbox): Promise<Grid> {
+    return this.records.grid(sandbox.id);
+  }
+
+  clearCrossSiteGrid(sandbox: Sandbox): Promise<void> {
+    return this.records.clearGrid(sandbox.id);
   }
 
   /** Deletes a sandbox that nobody uses (one that lost a race to become a lesson's sandbox). */

@@ -4,6 +4,7 @@
 // a copy in the Sandbox and reads again only what another instance added (see registry.ts).
 import type { Database } from '../db/database.ts';
 import type { Exchange } from './model.ts';
+import { CROSS_SITE_KINDS, GRID_SAME_SITE, emptyGrid, type Grid, type GridCell } from '../exchange/cross-site.ts';
 
 /** What document.cookie held on the learner's page when they last looked, and the cookies the browser sent with that reading. */
 export interface ProbeReading {
@@ -99,9 +100,36 @@ export class SandboxRecords {
     ]);
   }
 
+  /** Fills one cell of the sandbox's cross-site grid (the latest request of its kind and column wins). */
+  async saveCell(sandboxId: string, cell: GridCell, at: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO cross_site_cells (sandbox_id, kind, same_site, cell, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (sandbox_id, kind, same_site) DO UPDATE SET cell = excluded.cell, at = excluded.at`,
+      [sandboxId, cell.kind, cell.sameSite, JSON.stringify(cell), at],
+    );
+  }
+
+  /** The sandbox's cross-site grid; rows of kinds or columns the lab no longer knows are left out. */
+  async grid(sandboxId: string): Promise<Grid> {
+    const grid = emptyGrid();
+    const rows = await this.db.all<{ kind: string; same_site: string; cell: string }>('SELECT kind, same_site, cell FROM cross_site_cells WHERE sandbox_id = ?', [sandboxId]);
+    for (const row of rows) {
+      const kind = CROSS_SITE_KINDS.find((k) => k === row.kind);
+      const column = GRID_SAME_SITE.find((c) => c === row.same_site);
+      if (kind && column) grid[kind][column] = JSON.parse(row.cell) as GridCell;
+    }
+    return grid;
+  }
+
+  /** Empties the grid (a lesson reset starts it afresh). */
+  async clearGrid(sandboxId: string): Promise<void> {
+    await this.db.run('DELETE FROM cross_site_cells WHERE sandbox_id = ?', [sandboxId]);
+  }
+
   /** The sandbox is gone: so is what it recorded. */
   async forget(sandboxId: string): Promise<void> {
     await this.db.run('DELETE FROM exchanges WHERE sandbox_id = ?', [sandboxId]);
     await this.db.run('DELETE FROM sandbox_state WHERE sandbox_id = ?', [sandboxId]);
+    await this.clearGrid(sandboxId);
   }
 }
