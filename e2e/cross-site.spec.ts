@@ -3,12 +3,10 @@
 // and the grid shows, per kind and SameSite of the cookie the browser held, whether the Cookie
 // header that arrived carried it. Each expectation below is what Chromium 156 does; the grid is
 // read from the server's record, so a browser that behaved otherwise would fail it.
-import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { BrowserContext, Page } from '@playwright/test';
 import { join } from 'node:path';
 import { expect, test, allowConsoleErrors, consoleProblems, expectOnScreen, jarVerdictFor, openSandbox, watchConsole, type Lab } from './support/lab-page.ts';
-import { chromiumExecutable } from './support/browser.ts';
+import { thirdPartyCookiesAllowed } from './support/third-party.ts';
 
 type Column = 'unset' | 'lax' | 'strict' | 'none';
 type Kind = 'link' | 'form' | 'image' | 'iframe' | 'fetch' | 'fetch-credentials';
@@ -132,12 +130,7 @@ test.describe('the cross-site grid', () => {
 
   test('with third-party cookies allowed, SameSite=None; Secure goes along on images, frames and credentialed fetches too', async ({ baseURL }) => {
     test.setTimeout(90_000);
-    // A profile of its own whose setting allows third-party cookies (Chromium's "Allow third-party
-    // cookies", cookie_controls_mode 0): Playwright's own contexts cannot change it.
-    const profile = mkdtempSync(join(tmpdir(), 'cookie-lab-3pc-'));
-    mkdirSync(join(profile, 'Default'));
-    writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
-    const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumExecutable(), args: ['--no-sandbox', '--disable-gpu'], baseURL });
+    const { context, close } = await thirdPartyCookiesAllowed(baseURL);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       const lab = await openSandbox(page);
@@ -153,8 +146,7 @@ test.describe('the cross-site grid', () => {
       expect(lax, 'allowing third-party cookies does not make a Lax cookie one').toEqual(['link']);
       expect(consoleProblems(other)).toEqual([]);
     } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -15,7 +15,7 @@ import {
   type ExchangeConditions,
   type OptionsConditions,
 } from './checks.ts';
-import { SANDBOX_ACTIONS, STORE_OPS } from '../sandbox/model.ts';
+import { CROSS_SITE_KINDS, SANDBOX_ACTIONS, STORE_OPS } from '../sandbox/model.ts';
 import { articleOptions, LIMITS, OptionsError, validateOptions, type SandboxOptions } from '../sandbox/options.ts';
 import { array, boolean, keysOf, knownKeys, mapping, nonEmpty, object, oneOf, text, whole, type Fail } from './fields.ts';
 
@@ -44,6 +44,7 @@ const CONDITIONS = keysOf<ExchangeConditions>({
   browserRefuses: true,
   lastSetCookie: true,
   cookieExpired: true,
+  crossSite: true,
   afterRestart: true,
 });
 const STORE_CALL_KEYS = keysOf<NonNullable<ExchangeConditions['storeCalls']>>({ includes: true, excludes: true });
@@ -133,6 +134,7 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   if (c.lastSetCookie !== undefined) validateConditions(c.lastSetCookie, `${where}.lastSetCookie`, fail);
   if (c.cookieExpired !== undefined) boolean(c.cookieExpired, `${where}.cookieExpired`, fail);
   if (c.afterRestart !== undefined) boolean(c.afterRestart, `${where}.afterRestart`, fail);
+  if (c.crossSite !== undefined && c.crossSite !== false) oneOf(c.crossSite, CROSS_SITE_KINDS, `${where}.crossSite`, fail);
   return c as ExchangeConditions;
 }
 

@@ -4,7 +4,7 @@
 // for what was seen instead (the conditions that look back in time are in check-history.ts).
 // Each check reports what it expected and what it observed, in plain words. Every list of names
 // in the vocabulary is defined here once; the types and the lesson validator derive from it.
-import type { Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
+import type { CrossSiteKind, Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import type { CookieAnatomy } from '../exchange/cookie-anatomy.ts';
 import { cookieExpiry, lastSetCookieBefore, refusalOf, restartBetween } from './check-history.ts';
@@ -64,6 +64,11 @@ export interface ExchangeConditions {
    * when this request started.
    */
   cookieExpired?: boolean;
+  /**
+   * Sent from the lab's second site as this kind of request (link, form, image, iframe, fetch,
+   * fetch-credentials), or `false`: sent from the sandbox page itself.
+   */
+  crossSite?: CrossSiteKind | false;
   /**
    * The server restarted after the session the request's cookie names was last saved (a store
    * `set` of that id) and before this request, and no request destroyed that session before the
@@ -227,6 +232,12 @@ function conditionResults(where: ExchangeConditions, ex: Exchange, seen: Observa
   if (where.cookieExpired !== undefined) {
     const expiry = cookieExpiry(ex, seen.exchanges);
     check(expiry.expired === where.cookieExpired ? '' : expiry.expired ? `its cookie had expired (${expiry.words})` : expiry.words);
+  }
+  if (where.crossSite !== undefined) {
+    const kind = ex.crossSite?.kind ?? null;
+    const wanted = where.crossSite;
+    if (wanted === false) check(kind ? `it was sent from the second site (${kind})` : '');
+    else check(kind === wanted ? '' : kind ? `it was a "${kind}" from the second site, not a "${wanted}"` : `it was sent from your sandbox page, not as a "${wanted}" from the second site`);
   }
   if (where.afterRestart !== undefined) {
     const restart = restartBetween(ex, seen.exchanges, seen.restarts ?? []);
