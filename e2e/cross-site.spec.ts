@@ -102,9 +102,13 @@ test.describe('the cross-site grid', () => {
       await other.screenshot({ path: test.info().outputPath('cross-site-grid.png'), fullPage: true });
       await other.screenshot({ path: join('test-results', 'cross-site-grid.png'), fullPage: true });
     });
-    await test.step('the sandbox page shows the same grid', async () => {
+    await test.step('back in its tab, the sandbox page shows the same grid, and the inspector the latest exchange', async () => {
       await page.bringToFront();
+      // The learner's return to the tab (Playwright's bringToFront does not always fire it headless).
       await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+      await expect(lab.exchange(exchange)).toBeVisible();
+      await expect(lab.inspector).toContainText('Sent from the second site (fetch-credentials, Origin: http://127.0.0.1:');
+      await expect(lab.history).toContainText('(fetch-credentials from the second site)');
       for (const column of ['unset', 'lax', 'strict', 'none'] as Column[]) {
         for (const kind of KINDS) {
           await expect(page.locator(`#cross-site-grid [data-cell="${kind}:${column}"]`)).toHaveAttribute('data-sent', ATTACHED[column].includes(kind) ? 'true' : 'false');

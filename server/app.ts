@@ -114,6 +114,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.options('/:id/from-other-site/:kind', sandbox, limits.sandboxRequests, crossSite.preflight);
   sandboxRoutes.get('/:id/other-site', sandbox, crossSite.page);
   sandboxRoutes.get('/:id/cross-site-grid', sandbox, crossSite.grid);
+  sandboxRoutes.get('/:id/latest-exchange', sandbox, crossSite.latestExchange);
   sandboxRoutes.get('/:id', sandbox, share.sharedTask, noteOtherSite, sandboxes.page);
   sandboxRoutes.post('/:id/options', parseBody, sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
   sandboxRoutes.get('/:id/frame', sandbox, sandboxes.frame);

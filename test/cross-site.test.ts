@@ -115,6 +115,25 @@ describe('a request from the second site', () => {
   });
 });
 
+describe('the inspector catching up', () => {
+  it('answers the latest exchange when it is newer than the one the page shows, else 204; a bad number is a 400', async () => {
+    const id = await createSandbox(lab.baseUrl, {});
+    const ask = (after: string) => fetch(`${learner}/sandbox/${id}/latest-exchange?after=${after}`, { headers: { 'hx-request': 'true', accept: 'text/html' } });
+    assert.equal((await ask('0')).status, 204, 'no exchange yet');
+    await fromOtherSite(id, 'fetch');
+    const newer = await ask('0');
+    assert.equal(newer.status, 200);
+    assert.equal(newer.headers.get('hx-trigger'), 'sandbox-exchange');
+    assert.match(await newer.text(), /Sent from the second site \(fetch, Origin: http:\/\/127\.0\.0\.1:\d+, Sec-Fetch-Site: cross-site\)/);
+    assert.equal((await ask('1')).status, 204, 'the page shows it already');
+    for (const bad of ['', '-1', 'x', '1e3', '9999999999']) {
+      const res = await fetch(`${learner}/sandbox/${id}/latest-exchange?after=${bad}`, { headers: { accept: 'application/json' } });
+      assert.equal(res.status, 400, `after=${bad}`);
+      assert.equal(((await res.json()) as { error: { field: string } }).error.field, 'after');
+    }
+  });
+});
+
 describe('CORS: the sandbox options on its fetch route, nowhere else', () => {
   it('off by default: no Access-Control-* header on the fetch, and none on the lab\'s own routes', async () => {
     const id = await createSandbox(lab.baseUrl, {});

@@ -18,6 +18,7 @@ import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { Exchange } from '../sandbox/model.ts';
 import type { ExchangeOutput, ForeignAnswer } from '../exchange/recorder.ts';
 import { HttpError } from '../http/http-error.ts';
+import { exchangeFragment } from '../sandbox/panels.ts';
 import { hasOtherSite, labOriginFor, otherSiteFor, siteOf } from '../http/other-site.ts';
 import { CROSS_SITE_KINDS, GRID_SAME_SITE, KIND_LABELS, cellFor, fetchMetadata, isCrossSiteKind, type CrossSiteArrival, type CrossSiteKind } from '../exchange/cross-site.ts';
 
@@ -160,7 +161,26 @@ export function crossSiteHandlers(registry: SandboxRegistry, render: Render, con
     return { sandbox, grid: await registry.crossSiteGrid(sandbox), kinds: CROSS_SITE_KINDS, columns: GRID_SAME_SITE, kindLabels: KIND_LABELS, latest, labOrigin };
   }
 
-  return { readArrival, applyCors, preflight, output, page, grid };
+  /**
+   * The sandbox's latest exchange for the inspector (htmx), when it is newer than the one the page
+   * shows (`after`): the second site's requests are recorded while the learner is in the other tab.
+   */
+  const latestExchange: RequestHandler = async (req, res) => {
+    const raw = req.query.after;
+    if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw)) throw new HttpError(400, 'after must be the number of the exchange the page shows (0 for none)', 'after');
+    const sandbox = await registry.current(res.locals.sandbox);
+    const latest = sandbox.history.latest;
+    res.setHeader('Cache-Control', 'no-store');
+    if (!latest || latest.number <= Number(raw)) {
+      res.status(204).end();
+      return;
+    }
+    // As after any exchange: the jar asks the browser again, and a lesson's tasks follow.
+    res.setHeader('HX-Trigger', 'sandbox-exchange');
+    res.send(exchangeFragment(render, sandbox, latest));
+  };
+
+  return { readArrival, applyCors, preflight, output, page, grid, latestExchange };
 }
 
 /** The second site's page may load from, frame, fetch from and post to the learner's own origin; nothing else beyond its own. */
