@@ -5,7 +5,7 @@
 // read from the server's record, so a browser that behaved otherwise would fail it.
 import type { BrowserContext, Page } from '@playwright/test';
 import { join } from 'node:path';
-import { expect, test, allowConsoleErrors, consoleProblems, expectOnScreen, jarVerdictFor, openSandbox, watchConsole, type Lab } from './support/lab-page.ts';
+import { expect, test, allowConsoleErrors, consoleProblems, expectNoSeriousAxeViolations, expectOnScreen, jarVerdictFor, openSandbox, watchConsole, type Lab } from './support/lab-page.ts';
 import { thirdPartyCookiesAllowed } from './support/third-party.ts';
 
 type Column = 'unset' | 'lax' | 'strict' | 'none';
@@ -129,6 +129,11 @@ test.describe('the cross-site grid', () => {
     await expect(other.locator('.latest-words')).toContainText('did not attach it');
     expect(await send(other, 'link', 'lax')).toBe(true);
     await expect(other.locator('.latest-words')).toContainText('Your browser attached the mycookie cookie exchange #1 set (SameSite=Lax)');
+    await expectNoSeriousAxeViolations(other, "the second site's page");
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await expect(page.locator('#cross-site-grid [data-cell="link:lax"]')).toHaveAttribute('data-sent', 'true');
+    await expectNoSeriousAxeViolations(page, 'the sandbox page with its cross-site panel');
+    await page.locator('.cross-site-panel').screenshot({ path: join('test-results', 'cross-site-panel-phone.png') });
     expect(consoleProblems(other)).toEqual([]);
   });
 
