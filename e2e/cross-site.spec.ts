@@ -72,6 +72,9 @@ async function send(other: Page, kind: Kind, column: Column): Promise<boolean> {
   // Where the learner clicked: the row's cell is on screen, without scrolling, marked as the newest.
   await expectOnScreen(cell, `the ${kind} row's ${column} cell`);
   await expect(cell).toHaveClass(/cell-newest/);
+  // The lab's explanation (the browser's rules) agrees with what Chromium did.
+  await expect(other.locator('.latest-words')).toContainText(`Latest: #`);
+  await expect(other.locator('.latest-words')).not.toContainText('did otherwise');
   return (await cell.getAttribute('data-sent')) === 'true';
 }
 

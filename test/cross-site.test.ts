@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
 import { CookieClient, createSandbox, putOptions, readExchanges } from './support/http.ts';
 import { write } from './support/sandbox.ts';
-import { cellFor, columnOf } from '../server/exchange/cross-site.ts';
+import { cellFor, columnOf, explainCell, type GridCell } from '../server/exchange/cross-site.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 
 let lab: Lab;
@@ -115,6 +115,20 @@ describe('a request from the second site', () => {
   });
 });
 
+describe('why the browser attached it or not: an explanation beside the observed cell', () => {
+  const cell = (kind: GridCell['kind'], sameSite: GridCell['sameSite'], sent: boolean, ageMs = 1000): GridCell => ({ kind, sameSite, sent, secure: sameSite === 'none', setBy: 1, ageMs });
+  it('names the rule, and says the observation wins where the browser did otherwise', () => {
+    assert.match(explainCell(cell('form', 'unset', true, 30_000)).why, /"Lax\+POST".*about 30 s old/);
+    assert.equal(explainCell(cell('form', 'unset', false, 130_000)).expected, false);
+    assert.match(explainCell(cell('form', 'lax', false)).why, /explicit Lax gets no allowance/);
+    assert.equal(explainCell(cell('link', 'strict', false)).expected, false);
+    assert.equal(explainCell(cell('fetch', 'none', false)).expected, false, 'no credentials, no cookies');
+    assert.equal(explainCell(cell('image', 'none', false)).expected, null, 'a third-party cookie: up to the browser\'s setting');
+    assert.doesNotMatch(explainCell(cell('image', 'lax', false)).why, /did otherwise/);
+    assert.match(explainCell(cell('image', 'lax', true)).why, /Your browser did otherwise: what it did is what counts\.$/);
+  });
+});
+
 describe('the inspector catching up', () => {
   it('answers the latest exchange when it is newer than the one the page shows, else 204; a bad number is a 400', async () => {
     const id = await createSandbox(lab.baseUrl, {});
@@ -154,7 +168,7 @@ describe('CORS: the sandbox options on its fetch route, nowhere else', () => {
     assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
     assert.match(res.headers.get('vary') ?? '', /Origin/);
     const body = (await res.json()) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ['cookieSent', 'exchange', 'setCookie', 'words'], 'no cookie value or session id in a readable answer');
+    assert.deepEqual(Object.keys(body).sort(), ['cookieSent', 'exchange', 'setCookie', 'why', 'words'], 'no cookie value or session id in a readable answer');
     assert.deepEqual((await latest(id)).crossSite?.cors, { allowOrigin: otherOrigin, allowCredentials: true });
     // Not on the other kinds, even with the options on.
     assert.deepEqual(corsHeaders(await fromOtherSite(id, 'image')), []);

@@ -82,6 +82,39 @@ function label(sameSite: GridSameSite): string {
   return sameSite === 'unset' ? 'no SameSite attribute' : `SameSite=${sameSite === 'lax' ? 'Lax' : sameSite === 'strict' ? 'Strict' : 'None'}`;
 }
 
+/**
+ * Why the browser attached the cookie or not, from the rules it applies (RFC 6265bis and
+ * Chromium's): an explanation beside the observed cell, never the verdict. `expected` is what
+ * the rules say (null where they leave it to a browser setting); where the browser did otherwise,
+ * the words say the observation wins.
+ */
+export function explainCell(cell: GridCell): { why: string; expected: boolean | null } {
+  const navigation = cell.kind === 'link' || cell.kind === 'form';
+  const rule = ((): { why: string; expected: boolean | null } => {
+    if (cell.kind === 'fetch') return { why: "A fetch without credentials: 'include' sends no cookies to another origin, whatever their SameSite.", expected: false };
+    if (cell.sameSite === 'strict') return { why: 'SameSite=Strict: the browser sends it on no request another site starts, not even a followed link.', expected: false };
+    if (cell.sameSite === 'none') {
+      if (!cell.secure) return { why: 'SameSite=None without Secure: browsers refuse such a cookie, so it cannot have been this one.', expected: null };
+      if (navigation) return { why: 'SameSite=None; Secure: sent on every request, and a top-level navigation carries it even where third-party cookies are blocked.', expected: true };
+      return { why: "SameSite=None; Secure: allowed on another site's images, frames and credentialed fetches, but there it is a third-party cookie: sent only if the browser allows those (Chromium blocks them in incognito windows, and where its setting says so).", expected: null };
+    }
+    const lax = cell.sameSite === 'lax' ? 'SameSite=Lax' : 'No SameSite attribute: Chromium treats the cookie as Lax';
+    if (cell.kind === 'link') return { why: `${lax}, which goes along on a top-level GET navigation from another site.`, expected: true };
+    if (cell.kind === 'form') {
+      if (cell.sameSite === 'lax') return { why: "SameSite=Lax: never sent on another site's POST, even a top-level one (explicit Lax gets no allowance).", expected: false };
+      const age = Math.round(cell.ageMs / 1000);
+      return cell.ageMs < 120_000
+        ? { why: `${lax}, with one allowance ("Lax+POST"): a cookie with no SameSite goes along on a top-level cross-site POST for two minutes after it was set; this one was about ${age} s old.`, expected: true }
+        : { why: `${lax}; its two-minute "Lax+POST" allowance for top-level POSTs has run out (the cookie was about ${age} s old).`, expected: false };
+    }
+    return { why: `${lax}, which is withheld from another site's images, frames and fetches.`, expected: false };
+  })();
+  if (rule.expected !== null && rule.expected !== cell.sent) {
+    return { why: `${rule.why} Your browser did otherwise: what it did is what counts.`, expected: rule.expected };
+  }
+  return rule;
+}
+
 /** The browser's own account of a request: its Sec-Fetch-* and Origin headers. */
 export function fetchMetadata(header: (name: string) => string | undefined): Pick<CrossSiteArrival, 'fetchSite' | 'fetchMode' | 'fetchDest' | 'origin'> {
   // Shown, never trusted for anything: short and printable, or nothing.

@@ -20,7 +20,7 @@ import type { ExchangeOutput, ForeignAnswer } from '../exchange/recorder.ts';
 import { HttpError } from '../http/http-error.ts';
 import { exchangeFragment } from '../sandbox/panels.ts';
 import { hasOtherSite, labOriginFor, otherSiteFor, siteOf } from '../http/other-site.ts';
-import { CROSS_SITE_KINDS, GRID_SAME_SITE, KIND_LABELS, cellFor, fetchMetadata, isCrossSiteKind, type CrossSiteArrival, type CrossSiteKind } from '../exchange/cross-site.ts';
+import { CROSS_SITE_KINDS, GRID_SAME_SITE, KIND_LABELS, cellFor, explainCell, fetchMetadata, isCrossSiteKind, type CrossSiteArrival, type CrossSiteKind } from '../exchange/cross-site.ts';
 
 /** A 1×1 transparent GIF: the image request gets an image, so the page's onload (not onerror) fires. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -104,7 +104,7 @@ export function crossSiteHandlers(registry: SandboxRegistry, render: Render, con
       const arrival = exchange.crossSite!;
       if (arrival.kind === 'image') return PIXEL;
       if (arrival.kind === 'iframe') return render('partials/cross-site-frame', { arrival, exchange });
-      if (isFetch(arrival.kind)) return JSON.stringify({ exchange: exchange.number, cookieSent: arrival.cookieSent, words: arrival.words, setCookie: exchange.setCookie.length > 0 });
+      if (isFetch(arrival.kind)) return JSON.stringify({ exchange: exchange.number, cookieSent: arrival.cookieSent, words: arrival.words, why: arrival.why ?? null, setCookie: exchange.setCookie.length > 0 });
       return `See the second site's page`;
     },
   };
@@ -121,6 +121,7 @@ export function crossSiteHandlers(registry: SandboxRegistry, render: Render, con
         arrival.cookieSent = exchange.requestCookieAnatomy !== null;
         arrival.cell = cell;
         arrival.words = words;
+        if (cell) arrival.why = explainCell(cell).why;
       }
       await base.save(sandbox, exchange);
       if (arrival?.cell) await registry.saveCrossSiteCell(sandbox, arrival.cell);

@@ -33,6 +33,8 @@ export interface CrossSiteArrival {
   cell: GridCell | null;
   /** Why there is no cell, or what the cell means, in words. */
   words: string;
+  /** Why the browser attached the cookie or not, from its rules (server/exchange/cross-site.ts): an explanation beside the observation. */
+  why?: string;
   /** The CORS headers the sandbox answered a fetch with (its `cors` option), null for the other kinds. */
   cors: { allowOrigin: string | null; allowCredentials: boolean } | null;
 }
