@@ -93,6 +93,8 @@ test.describe('the cross-site grid', () => {
       }
       expect(seen, `SameSite ${column}: the kinds whose request carried the cookie`).toEqual(ATTACHED[column]);
     }
+    // The frame shows the sandbox's own page, framed by the second site (its frame-ancestors allow it).
+    await expect(other.frameLocator('#frame-slot iframe').locator('p').first()).toContainText('Exchange #26: Your browser held the mycookie cookie exchange #22 set (SameSite=None) and did not attach it.');
     // The browser says the requests were cross-site (Sec-Fetch-Site), and each was a sandbox exchange.
     const answer = await page.request.get(`/api/sandboxes/${lab.id}/exchanges`, { headers: { accept: 'application/json' } });
     const recorded = ((await answer.json()) as { exchanges: { action: string; crossSite?: { kind: string; fetchSite: string | null } | null }[] }).exchanges;
