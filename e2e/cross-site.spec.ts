@@ -166,6 +166,41 @@ test.describe('the cross-site grid', () => {
   });
 });
 
+test.describe("CORS: what the second site's page may read", () => {
+  test("a fetch's answer is readable only as the sandbox's CORS options allow, and * never for credentials", async ({ page, context }) => {
+    const lab = await openSandbox(page);
+    const other = await openOtherSite(page, context);
+    const reading = other.locator('#page-reading');
+    const cors = async (origin: 'off' | '*' | 'echo', credentials: boolean) => {
+      await page.locator('#opt-corsOrigin').selectOption(origin);
+      await page.locator('#opt-corsCredentials').setChecked(credentials);
+      await expect(page.locator('#opt-corsOrigin')).toHaveValue(origin);
+      // Applied once the form's answer is in: the code view shows exactly these CORS lines.
+      const code = lab.codeView.locator('pre').first();
+      await expect(code).toContainText(origin === '*' ? "res.set('Access-Control-Allow-Origin', '*')" : origin === 'echo' ? "res.set('Access-Control-Allow-Origin', origin)" : 'app.use(');
+      if (credentials) await expect(code).toContainText('Access-Control-Allow-Credentials');
+      else await expect(code).not.toContainText('Access-Control-Allow-Credentials');
+    };
+    const fetchAs = async (kind: 'fetch' | 'fetch-credentials') => {
+      await send(other, kind, 'unset');
+      return reading.textContent();
+    };
+    await page.getByLabel('cookie.sameSite').selectOption('');
+    await lab.regenerate.click();
+    expect(await jarVerdictFor(lab, 1)).toBe('stored');
+
+    expect(await fetchAs('fetch-credentials')).toMatch(/could not read the answer/);
+    await cors('*', true);
+    expect(await fetchAs('fetch'), "* lets any page read an answer sent without credentials").toMatch(/could read the answer/);
+    expect(await fetchAs('fetch-credentials'), '* is refused on a credentialed answer').toMatch(/could not read the answer/);
+    await cors('echo', false);
+    expect(await fetchAs('fetch-credentials'), 'the origin without Allow-Credentials: refused').toMatch(/could not read the answer/);
+    await cors('echo', true);
+    expect(await fetchAs('fetch-credentials'), 'the origin and Allow-Credentials: readable').toMatch(/could read the answer: Your browser held the mycookie cookie exchange #1 set \(no SameSite attribute\) and did not attach it\./);
+    expect(consoleProblems(other)).toEqual([]);
+  });
+});
+
 test.describe('Lax+POST: a cookie with no SameSite on a cross-site top-level POST', () => {
   test('inside two minutes it goes along, an explicit SameSite=Lax one does not', async ({ page, context }) => {
     const lab = await openSandbox(page);
