@@ -173,6 +173,8 @@ describe('CORS: the sandbox options on its fetch route, nowhere else', () => {
     // Not on the other kinds, even with the options on.
     assert.deepEqual(corsHeaders(await fromOtherSite(id, 'image')), []);
 
+    const odd = await fromOtherSite(id, 'fetch', { headers: { origin: 'null' } });
+    assert.equal(odd.headers.get('access-control-allow-origin'), null, 'an Origin that is no origin is never echoed');
     await putOptions(lab.baseUrl, id, { corsOrigin: '*' });
     const any = await fromOtherSite(id, 'fetch');
     assert.equal(any.headers.get('access-control-allow-origin'), '*');

@@ -43,8 +43,10 @@ export function crossSiteHandlers(registry: SandboxRegistry, render: Render, con
     const { corsOrigin, corsCredentials } = sandbox.options;
     // The answer depends on the Origin asked from: caches must keep one per origin.
     res.vary('Origin');
+    // Echoed only when it is an origin (scheme, host, port): anything else a client wrote stays out of our headers.
     const origin = req.get('Origin');
-    const allowOrigin = corsOrigin === '*' ? '*' : corsOrigin === 'echo' && origin ? origin : null;
+    const echoable = origin !== undefined && /^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(origin);
+    const allowOrigin = corsOrigin === '*' ? '*' : corsOrigin === 'echo' && echoable ? origin : null;
     if (allowOrigin) res.setHeader('Access-Control-Allow-Origin', allowOrigin);
     const allowCredentials = corsOrigin !== 'off' && corsCredentials;
     if (allowCredentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
