@@ -284,3 +284,21 @@ describe('a classroom server names its second site (OTHER_SITE_HOST)', () => {
     assert.equal(back.headers.location, `http://other.example.net:${port}/sandbox/${id}/other-site?lab=lab.school.example`);
   });
 });
+
+describe('which cookie the browser held is kept where every instance sees it', () => {
+  it('a jar answered before a restart (another process) still tells the cell of a request that carried no cookie', async () => {
+    let before = await startLab();
+    try {
+      const id = await createSandbox(before.baseUrl, { cookie: { sameSite: 'strict' } });
+      const { setCookie } = await write(new CookieClient(before.baseUrl), id, 'user', 'ada');
+      const seen = await fetch(`${before.baseUrl}/sandbox/${id}/jar`, { headers: { accept: 'application/json', cookie: setCookie[0]!.split(';')[0]! } });
+      assert.equal(seen.status, 200);
+      before = await before.restart();
+      await fetch(`${before.baseUrl}/sandbox/${id}/from-other-site/iframe`, { headers: { 'sec-fetch-site': 'cross-site' } });
+      const cell = (await readExchanges(before.baseUrl, id)).at(-1)!.crossSite!.cell;
+      assert.deepEqual({ kind: cell?.kind, sameSite: cell?.sameSite, sent: cell?.sent }, { kind: 'iframe', sameSite: 'strict', sent: false });
+    } finally {
+      await before.stop();
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
 import { SandboxRecords, type ProbeReading, type SandboxState as RecordedState } from './sandbox-records.ts';
 import type { Exchange } from './model.ts';
-import type { Grid, GridCell } from '../exchange/cross-site.ts';
+import type { Grid, GridCell, HeldReading } from '../exchange/cross-site.ts';
 
 export interface RegistryLimits {
   /** Live middlewares held at once. */
@@ -125,6 +125,13 @@ export class SandboxRegistry {
   async noteCookiesCleared(sandbox: Sandbox): Promise<void> {
     sandbox.cookiesClearedAfter = sandbox.history.latest?.number ?? 0;
     await this.records.saveCookiesCleared(sandbox.id, sandbox.cookiesClearedAfter);
+  }
+
+  /** Remembers which cookie the jar saw the browser send, where every instance sees it; written only when it changed. */
+  async noteHeld(sandbox: Sandbox, held: HeldReading): Promise<void> {
+    if (JSON.stringify(sandbox.heldReading) === JSON.stringify(held)) return;
+    sandbox.heldReading = held;
+    await this.records.saveHeld(sandbox.id, held);
   }
 
   /** Fills a cell of the sandbox's cross-site grid. */

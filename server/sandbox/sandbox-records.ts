@@ -4,7 +4,7 @@
 // a copy in the Sandbox and reads again only what another instance added (see registry.ts).
 import type { Database } from '../db/database.ts';
 import type { Exchange } from './model.ts';
-import { CROSS_SITE_KINDS, GRID_SAME_SITE, emptyGrid, type Grid, type GridCell } from '../exchange/cross-site.ts';
+import { CROSS_SITE_KINDS, GRID_SAME_SITE, emptyGrid, type Grid, type GridCell, type HeldReading } from '../exchange/cross-site.ts';
 
 /** What document.cookie held on the learner's page when they last looked, and the cookies the browser sent with that reading. */
 export interface ProbeReading {
@@ -19,6 +19,8 @@ export interface SandboxState {
   cookiesClearedAfter: number | null;
   /** When the sandbox's server was restarted (ms), oldest first: the latest ones only. */
   restarts: number[];
+  /** What the jar last saw the browser send under the sandbox's cookie name (server/exchange/cross-site.ts). */
+  held: HeldReading | null;
 }
 
 /** PostgreSQL's "unique_violation": another instance took the same exchange number first. */
@@ -67,15 +69,23 @@ export class SandboxRecords {
   }
 
   async state(sandboxId: string): Promise<SandboxState> {
-    const row = await this.db.get<{ probe: string | null; cookies_cleared_after: number | null; restarts: string }>(
-      'SELECT probe, cookies_cleared_after, restarts FROM sandbox_state WHERE sandbox_id = ?',
+    const row = await this.db.get<{ probe: string | null; cookies_cleared_after: number | null; restarts: string; held_cookie: string | null }>(
+      'SELECT probe, cookies_cleared_after, restarts, held_cookie FROM sandbox_state WHERE sandbox_id = ?',
       [sandboxId],
     );
     return {
       probe: row?.probe ? (JSON.parse(row.probe) as ProbeReading) : null,
       cookiesClearedAfter: row?.cookies_cleared_after ?? null,
       restarts: row ? (JSON.parse(row.restarts) as number[]) : [],
+      held: row?.held_cookie ? (JSON.parse(row.held_cookie) as HeldReading) : null,
     };
+  }
+
+  async saveHeld(sandboxId: string, held: HeldReading): Promise<void> {
+    await this.db.run('INSERT INTO sandbox_state (sandbox_id, held_cookie) VALUES (?, ?) ON CONFLICT (sandbox_id) DO UPDATE SET held_cookie = excluded.held_cookie', [
+      sandboxId,
+      JSON.stringify(held),
+    ]);
   }
 
   async saveProbe(sandboxId: string, probe: ProbeReading): Promise<void> {

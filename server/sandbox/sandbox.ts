@@ -108,9 +108,7 @@ export class Sandbox {
   cookiesClearedAfter: number | null = null;
   /**
    * What the jar (GET <sandbox>/jar) last saw the browser send under the sandbox's name, after which
-   * exchange: which cookie the browser held when a cross-site request arrives without one. Kept by
-   * this process only, like the jar's own answer: the learner's sandbox page asks after every
-   * exchange, so with several instances the one that answered the jar knows it.
+   * exchange: which cookie the browser held when a cross-site request arrives without one.
    */
   heldReading: HeldReading | null = null;
   /** When this sandbox's server was restarted (ms since the epoch), oldest first: the latest ones only. */
@@ -146,6 +144,7 @@ export class Sandbox {
   adoptState(state: SharedState): void {
     this.probe = state.probe;
     this.cookiesClearedAfter = state.cookiesClearedAfter;
+    this.heldReading = state.held;
     this.restarts = state.restarts;
   }
 
