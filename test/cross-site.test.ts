@@ -107,10 +107,10 @@ describe('a request from the second site', () => {
 
   it('a browser that holds no cookie fills no cell, and is told to write first', () => {
     const setBy = { number: 1, finishedAt: new Date(0).toISOString(), setCookieParsed: [{ name: 'sid', value: 'v1', sameSite: 'Strict', secure: false }] } as unknown as Exchange;
-    const found = cellFor('fetch', 'sid', undefined, 1000, [setBy], { name: 'sid', afterExchange: 1, values: [] });
+    const found = cellFor('fetch', 'sid', undefined, 1000, [setBy], { name: 'sid', afterExchange: 1, values: [], at: 0 });
     assert.equal(found.cell, null);
     assert.match(found.words, /holds none for the sandbox/);
-    const held = cellFor('fetch', 'sid', undefined, 1000, [setBy], { name: 'sid', afterExchange: 1, values: ['v1'] });
+    const held = cellFor('fetch', 'sid', undefined, 1000, [setBy], { name: 'sid', afterExchange: 1, values: ['v1'], at: 0 });
     assert.deepEqual({ sameSite: held.cell?.sameSite, ageMs: held.cell?.ageMs }, { sameSite: 'strict', ageMs: 1000 });
     assert.deepEqual([null, 'Lax', 'STRICT', 'None', 'bogus'].map(columnOf), ['unset', 'lax', 'strict', 'none', 'unset']);
   });
@@ -297,6 +297,15 @@ describe('which cookie the browser held is kept where every instance sees it', (
       await fetch(`${before.baseUrl}/sandbox/${id}/from-other-site/iframe`, { headers: { 'sec-fetch-site': 'cross-site' } });
       const cell = (await readExchanges(before.baseUrl, id)).at(-1)!.crossSite!.cell;
       assert.deepEqual({ kind: cell?.kind, sameSite: cell?.sameSite, sent: cell?.sent }, { kind: 'iframe', sameSite: 'strict', sent: false });
+
+      // A state row read before the jar's newer reading was written (another request's sync) never undoes it.
+      const box = (await before.registry.find(id))!;
+      const newer = { name: 'mycookie', afterExchange: 3, values: ['new'], at: 2_000 };
+      box.heldReading = newer;
+      box.adoptState({ probe: null, cookiesClearedAfter: null, restarts: [], held: { ...newer, afterExchange: 1, values: ['old'], at: 1_000 } });
+      assert.deepEqual(box.heldReading, newer);
+      box.adoptState({ probe: null, cookiesClearedAfter: null, restarts: [], held: { ...newer, values: [], at: 3_000 } });
+      assert.deepEqual(box.heldReading.values, [], 'a newer reading from another instance is taken');
     } finally {
       await before.stop();
     }

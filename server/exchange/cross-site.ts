@@ -28,6 +28,8 @@ export interface HeldReading {
   name: string;
   afterExchange: number;
   values: string[];
+  /** When the jar saw it (ms): a copy read from the database never replaces a newer one in memory. */
+  at: number;
 }
 
 /** The SameSite column of a Set-Cookie's SameSite attribute. */

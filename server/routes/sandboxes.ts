@@ -99,7 +99,7 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     const observation = observeJar(sandbox.history.latest, name, cookieHeader, documentCookie, sandbox.cookiesClearedAfter);
     // Which cookie the browser holds now: a request from the second site that arrives without one
     // is judged against it (server/exchange/cross-site.ts).
-    await registry.noteHeld(sandbox, { name, afterExchange: sandbox.history.latest?.number ?? 0, values: observation.sent });
+    await registry.noteHeld(sandbox, { name, afterExchange: sandbox.history.latest?.number ?? 0, values: observation.sent, at: Date.now() });
     res.setHeader('Cache-Control', 'no-store');
     if (negotiate(req, res) === 'json') res.json(observation);
     else res.send(render('partials/jar', { observation, sandbox }));

@@ -129,7 +129,8 @@ export class SandboxRegistry {
 
   /** Remembers which cookie the jar saw the browser send, where every instance sees it; written only when it changed. */
   async noteHeld(sandbox: Sandbox, held: HeldReading): Promise<void> {
-    if (JSON.stringify(sandbox.heldReading) === JSON.stringify(held)) return;
+    const same = (a: HeldReading | null) => a !== null && a.name === held.name && a.afterExchange === held.afterExchange && JSON.stringify(a.values) === JSON.stringify(held.values);
+    if (same(sandbox.heldReading)) return;
     sandbox.heldReading = held;
     await this.records.saveHeld(sandbox.id, held);
   }

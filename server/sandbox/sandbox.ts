@@ -144,7 +144,8 @@ export class Sandbox {
   adoptState(state: SharedState): void {
     this.probe = state.probe;
     this.cookiesClearedAfter = state.cookiesClearedAfter;
-    this.heldReading = state.held;
+    // A state row read while the jar's newer reading was being written must not undo it.
+    if (state.held && (!this.heldReading || state.held.at >= this.heldReading.at)) this.heldReading = state.held;
     this.restarts = state.restarts;
   }
 
