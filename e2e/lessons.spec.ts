@@ -6,8 +6,22 @@ import { test, expect, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { loadLessons } from '../server/lessons/loader.ts';
 import { courseFor, labFeatures } from '../server/lessons/features.ts';
-import type { RequestStep, Step } from '../server/lessons/schema.ts';
+import { sendsFromOtherSite, type CrossSiteStep, type RequestStep, type Step } from '../server/lessons/schema.ts';
 import { REQUEST_BUTTONS } from '../server/lessons/solution-steps.ts';
+import { thirdPartyCookiesAllowed } from './support/third-party.ts';
+
+const sentFromOtherSite = (lesson: (typeof lessons)[number]) => lesson.tasks.some((task) => sendsFromOtherSite(task.solution));
+
+/**
+ * The page a lesson is replayed in: Playwright's own, or, for a lesson sent from the second site,
+ * one of a Chromium that allows third-party cookies (its last task needs a SameSite=None cookie to
+ * travel in the second site's fetch: lessons/11-cors-and-credentials.md says so to the learner).
+ */
+async function pageFor(lesson: (typeof lessons)[number], page: Page, baseURL: string | undefined): Promise<{ page: Page; close: () => Promise<void> }> {
+  if (!sentFromOtherSite(lesson)) return { page, close: async () => {} };
+  const { context, close } = await thirdPartyCookiesAllowed(baseURL);
+  return { page: context.pages()[0] ?? (await context.newPage()), close };
+}
 
 // The course as the app under test offers it: its Redis tasks only when the run gives it Redis
 // (playwright.config.ts passes LAB_TEST_REDIS_URL on as REDIS_URL); one instance, always.
@@ -15,7 +29,10 @@ const lessons = courseFor(loadLessons('lessons'), labFeatures({ redis: Boolean(p
 
 test.describe('lessons', () => {
   for (const lesson of lessons) {
-    test(`learner solves lesson ${lesson.number}: ${lesson.title}`, async ({ page }) => {
+    test(`learner solves lesson ${lesson.number}: ${lesson.title}`, async ({ page: ownPage, baseURL }) => {
+      // A lesson sent from the second site works in two tabs of a browser launched for it: slower.
+      if (sentFromOtherSite(lesson)) test.setTimeout(90_000);
+      const { page, close } = await pageFor(lesson, ownPage, baseURL);
       const problems = watchConsole(page);
       await page.goto(`/lessons/${lesson.slug}`);
       await expect(page.getByRole('heading', { level: 1, name: lesson.title })).toBeVisible();
@@ -42,6 +59,7 @@ test.describe('lessons', () => {
         await expect(page.locator('.task.solved')).toHaveCount(lesson.tasks.length);
       });
       expect(problems).toEqual([]);
+      await close();
     });
   }
 });
@@ -54,7 +72,9 @@ test.describe('wrong ways', () => {
   for (const lesson of lessons) {
     for (const [index, task] of lesson.tasks.entries()) {
       for (const wrongWay of task.wrongWays) {
-        test(`lesson ${lesson.number}, task "${task.id}": ${wrongWay.name} leaves it open`, async ({ page }) => {
+        test(`lesson ${lesson.number}, task "${task.id}": ${wrongWay.name} leaves it open`, async ({ page: ownPage, baseURL }) => {
+          if (sentFromOtherSite(lesson)) test.setTimeout(90_000);
+          const { page, close } = await pageFor(lesson, ownPage, baseURL);
           const problems = watchConsole(page);
           await page.goto(`/lessons/${lesson.slug}`);
           for (const earlier of lesson.tasks.slice(0, index)) {
@@ -69,6 +89,7 @@ test.describe('wrong ways', () => {
           for (const step of task.solution) await perform(page, step);
           await expect(card).toHaveClass(/solved/);
           expect(problems).toEqual([]);
+          await close();
         });
       }
     }
@@ -146,6 +167,10 @@ async function perform(page: Page, step: Step): Promise<void> {
     await page.waitForTimeout(step.wait);
     return;
   }
+  if ('crossSite' in step) {
+    await sendFromOtherSite(page, step);
+    return;
+  }
   const [first, ...rest] = step.together;
   if (!first || !('request' in first)) throw new Error('"together" starts with a request');
   // As the lesson says: every field typed first, then the buttons pressed, so the race's window
@@ -158,6 +183,37 @@ async function perform(page: Page, step: Step): Promise<void> {
   await sent;
   for (const other of rest) await perform(page, 'request' in other ? { request: other.request } : other);
   await firstAnswered;
+}
+
+/** The second site's page of each lesson page, opened once from its link, in a tab of the same browser. */
+const otherSites = new WeakMap<Page, Page>();
+
+/**
+ * Sends one kind from the second site's page, as the learner does in the other tab, then comes back
+ * to the lesson's tab, which refreshes its tasks when it gets the focus again.
+ */
+async function sendFromOtherSite(page: Page, step: CrossSiteStep): Promise<void> {
+  let other = otherSites.get(page);
+  if (!other) {
+    const href = await page.locator('#other-site-link').getAttribute('href');
+    other = await page.context().newPage();
+    await other.goto(href!);
+    otherSites.set(page, other);
+  }
+  await other.bringToFront();
+  const kind = step.crossSite;
+  if (kind === 'fetch' || kind === 'fetch-credentials') await other.locator('#forwarded').setChecked(step.forwardedProto === true);
+  // Settled when the page has its grid again: a link or form navigates to the sandbox, which sends
+  // the page back here; the others ask for the grid once the request is over (a fetch the browser
+  // refuses to show the page fails, with no response event, but it has reached the sandbox).
+  const navigates = kind === 'link' || kind === 'form';
+  const settled = other.waitForResponse((r) => new URL(r.url()).pathname.endsWith(navigates ? '/other-site' : '/cross-site-grid'));
+  await other.locator(`#row-${kind} .send`).click();
+  await settled;
+  await page.bringToFront();
+  const refreshed = page.waitForResponse((r) => r.url().endsWith('/tasks'));
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await refreshed;
 }
 
 /** Types a request step's fields (Key, Value, Delay) into the request forms. */

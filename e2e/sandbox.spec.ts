@@ -6,7 +6,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { expect, test, COOKIE_NAME, allowConsoleErrors, findCookie, openLesson, openSandbox } from './support/lab-page.ts';
+import { expect, test, COOKIE_NAME, allowConsoleErrors, findCookie, jarVerdictFor, openLesson, openSandbox } from './support/lab-page.ts';
 
 test.describe('Set-Cookie inspector', () => {
   test('learner writes a value and the inspector shows the Set-Cookie the browser actually stored', async ({ page, context }) => {
@@ -188,6 +188,8 @@ test.describe('Write validation', () => {
     const before = await test.step('a first, valid write', async () => {
       await lab.write.click();
       await expect(lab.exchange(1)).toBeVisible();
+      // The jar answers after the exchange (it asks the browser): the snapshot waits for its verdict.
+      expect(await jarVerdictFor(lab, 1)).toBe('stored');
       return { inspector: await lab.inspector.innerText(), history: await lab.history.innerText(), session: await lab.sessionView.innerText() };
     });
 

@@ -15,6 +15,8 @@ import { exchangeHandler, type ExchangeOutput } from './exchange/recorder.ts';
 import { PredictionStore } from './lessons/predictions.ts';
 import { actions, readPrediction, readSlowInput, readWriteInput } from './sandbox/actions.ts';
 import { exchangeFragment } from './sandbox/panels.ts';
+import { crossSiteHandlers } from './routes/cross-site.ts';
+import { otherSiteFor } from './http/other-site.ts';
 import type { SandboxAction } from './sandbox/model.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { keepJsonText, rereadEscapedJson } from './http/json-text.ts';
@@ -87,6 +89,14 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
     },
   };
   const exchange = (action: SandboxAction) => [readPrediction, exchangeHandler(action, actions[action], exchangeOutput)];
+  /** The learner's second site, for the pages that link to it (it depends on the host they came under). */
+  const noteOtherSite: RequestHandler = (req, res, next) => {
+    res.locals.otherSite = otherSiteFor(req, config.otherSiteHost);
+    next();
+  };
+  // Requests from the second site's page: visits, recorded like the others, answered in their own kind.
+  const crossSite = crossSiteHandlers(registry, render, config, exchangeOutput);
+  const crossSiteVisit = exchangeHandler('visit', actions.visit, crossSite.output);
 
   // Config: ids are case-sensitive and express-session compares raw paths, so routing must too
   // (the app's setting, and each router's own option).
@@ -117,8 +127,16 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   sandboxRoutes.post('/:id/regenerate', parseBody, sandbox, limits.sandboxRequests, exchange('regenerate'));
   sandboxRoutes.post('/:id/destroy', parseBody, sandbox, limits.sandboxRequests, exchange('destroy'));
   sandboxRoutes.post('/:id/unset', parseBody, sandbox, limits.sandboxRequests, exchange('unset'));
+  // From the second site (server/routes/cross-site.ts): the only sandbox routes with CORS, and only
+  // the sandbox's own corsOrigin/corsCredentials options say what.
+  sandboxRoutes.get('/:id/from-other-site/:kind', crossSite.readArrival, sandbox, limits.sandboxRequests, crossSite.applyCors, crossSiteVisit);
+  sandboxRoutes.post('/:id/from-other-site/:kind', parseBody, crossSite.readArrival, sandbox, limits.sandboxRequests, crossSiteVisit);
+  sandboxRoutes.options('/:id/from-other-site/:kind', sandbox, limits.sandboxRequests, crossSite.preflight);
+  sandboxRoutes.get('/:id/other-site', sandbox, crossSite.page);
+  sandboxRoutes.get('/:id/cross-site-grid', sandbox, crossSite.grid);
+  sandboxRoutes.get('/:id/latest-exchange', sandbox, crossSite.latestExchange);
   // The page (not the sandbox's own requests) reads the lab's session too: a student sees their class bar.
-  sandboxRoutes.get('/:id', sandbox, share.sharedTask, site, classBar.pageBar, sandboxes.page);
+  sandboxRoutes.get('/:id', sandbox, share.sharedTask, site, classBar.pageBar, noteOtherSite, sandboxes.page);
   sandboxRoutes.post('/:id/options', parseBody, sandbox, limits.sandboxRequests, sandboxes.updateFromForm);
   sandboxRoutes.get('/:id/frame', sandbox, sandboxes.frame);
   sandboxRoutes.get('/:id/jar', sandbox, limits.sandboxRequests, sandboxes.jar);
@@ -140,7 +158,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   const lessonRoutes = router();
   // A first visit creates a learner and a sandbox: limited like /lab; returning learners are not.
   const firstVisitLimit: RequestHandler = (req, res, next) => (req.session.learnerId ? next() : limits.createSandbox(req, res, next));
-  lessonRoutes.get('/:slug', site, lessons.load, firstVisitLimit, classBar.pageBar, lessons.page);
+  lessonRoutes.get('/:slug', site, lessons.load, firstVisitLimit, classBar.pageBar, noteOtherSite, lessons.page);
   lessonRoutes.get('/:slug/tasks', site, lessons.load, lessons.tasks);
   lessonRoutes.post('/:slug/tasks/:task/hints', parseBody, site, lessons.load, lessons.hint);
   lessonRoutes.post('/:slug/reset', parseBody, site, lessons.load, lessons.reset);

@@ -63,6 +63,11 @@ describe('Reset this lesson', () => {
     await learner.write(sandboxId);
     assert.deepEqual([...learner.sandboxCookies.keys()].sort(), ['lab_sid', 'mycookie']);
 
+    // A request from the second site that carried the cookie fills a cell of the cross-site grid.
+    const carried = [...learner.sandboxCookies].map(([n, v]) => `${n}=${v}`).join('; ');
+    assert.equal((await fetch(`${lab.baseUrl}/sandbox/${sandboxId}/from-other-site/image`, { headers: { cookie: carried } })).status, 200);
+    assert.ok((await lab.registry.crossSiteGrid((await lab.registry.find(sandboxId))!)).image.unset, 'a cell was filled');
+
     const reset = await fetch(`${lab.baseUrl}/lessons/${SLUG}/reset`, { method: 'POST', headers: { cookie: learner.site }, redirect: 'manual' });
     assert.equal(reset.status, 303);
     const expired = reset.headers.getSetCookie();
@@ -76,6 +81,7 @@ describe('Reset this lesson', () => {
     assert.equal(options.name, 'mycookie', "the lesson's own options again");
     const { html } = await learner.openLesson(new URL(reset.headers.get('location')!, lab.baseUrl).search);
     assert.match(html, /Lesson reset: its tasks are open again/);
+    assert.equal(Object.values(await lab.registry.crossSiteGrid((await lab.registry.find(sandboxId))!)).flatMap((row) => Object.values(row)).filter(Boolean).length, 0, 'the cross-site grid is empty again');
     assert.match(html, /Cleared from your browser: .*lab_sid \(Path=\/sandbox\//);
     assert.match(html, /0 of 3 tasks/);
 

@@ -22,7 +22,7 @@ describe('the second site', () => {
   it('on one machine: 127.0.0.1 for localhost and back, with the learner\'s scheme and port', () => {
     const found = otherSiteFor(request('localhost:3210'), null);
     assert.ok(hasOtherSite(found));
-    assert.deepEqual(found, { origin: 'http://127.0.0.1:3210', host: '127.0.0.1', site: 'localhost', otherSite: '127.0.0.1' });
+    assert.deepEqual(found, { origin: 'http://127.0.0.1:3210', host: '127.0.0.1', fromHost: 'localhost', site: 'localhost', otherSite: '127.0.0.1' });
     const back = otherSiteFor(request('127.0.0.1:3210'), null);
     assert.ok(hasOtherSite(back) && back.origin === 'http://localhost:3210');
   });

@@ -45,6 +45,8 @@ describe('validateOptions: the defaults', () => {
       unset: 'keep',
       proxy: null,
       store: 'memory',
+      corsOrigin: 'off',
+      corsCredentials: false,
     });
     assert.deepEqual(options, articleOptions);
   });

@@ -98,7 +98,9 @@ function assertWellFormed(o: SandboxOptions): void {
   assert.ok(['keep', 'destroy'].includes(o.unset));
   assert.ok([null, true, false].includes(o.proxy));
   assert.ok((STORE_KINDS as readonly string[]).includes(o.store));
-  assert.deepEqual(Object.keys(o).sort(), ['cookie', 'name', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'secret', 'store', 'unset']);
+  assert.ok(['off', '*', 'echo'].includes(o.corsOrigin));
+  assert.equal(typeof o.corsCredentials, 'boolean');
+  assert.deepEqual(Object.keys(o).sort(), ['cookie', 'corsCredentials', 'corsOrigin', 'name', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'secret', 'store', 'unset']);
 }
 
 /** An accepted option set leaves a sandbox that answers a write and a visit with cookies in it. */
@@ -209,6 +211,8 @@ describe('fuzz: option sets', () => {
       unset: fc.constantFrom('keep', 'destroy'),
       proxy: fc.constantFrom('', 'true', 'false'),
       store: fc.constantFrom('memory', 'database'),
+      corsOrigin: fc.constantFrom('off', '*', 'echo'),
+      corsCredentials: fc.constantFrom('on', undefined),
     });
     const spoilers: Record<string, fc.Arbitrary<string>> = {
       name: fc.oneof(nastyString, fc.constantFrom('', 'my cookie', 'a;b', 'cookielab.sid', 'x'.repeat(65))),
@@ -220,6 +224,8 @@ describe('fuzz: option sets', () => {
       unset: fc.oneof(nastyString, fc.constantFrom('', 'Keep', 'delete')),
       proxy: fc.oneof(nastyString, fc.constantFrom('maybe', 'null ')),
       store: fc.oneof(nastyString, fc.constantFrom('', 'redis', 'SQLITE')),
+      corsOrigin: fc.oneof(nastyString, fc.constantFrom('ECHO', 'true', 'null')),
+      corsCredentials: nastyString,
       httpOnly: nastyString,
       resave: nastyString,
     };

@@ -32,6 +32,9 @@ const cases: { change: object; engine?: Engine }[] = [
   { change: { cookie: { sameSite: 'auto' } } },
   { change: { rolling: true, unset: 'destroy', proxy: true, resave: true, saveUninitialized: true, store: 'database' } },
   { change: { proxy: false, name: '__Host-sid' } },
+  { change: { corsOrigin: 'echo', corsCredentials: true, cookie: { sameSite: 'none', secure: true }, proxy: true } },
+  { change: { corsOrigin: '*', corsCredentials: true } },
+  { change: { corsOrigin: '*' } },
 ];
 const matrix: { options: SandboxOptions; engine: Engine }[] = cases.map(({ change, engine = 'sqlite' }) => ({ options: validateOptions(change, articleOptions), engine }));
 

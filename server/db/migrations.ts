@@ -125,4 +125,17 @@ export const migrations: readonly string[] = [
      cookies_cleared_after INTEGER,
      restarts TEXT NOT NULL DEFAULT '[]'
    ) WITHOUT ROWID;`,
+  // Issue 13: the cross-site grid, one cell per sandbox, request kind and SameSite of the cookie
+  // the browser held: whether the browser attached it, as the Cookie header that arrived said. Kept
+  // apart from the exchanges, which keep the latest 20 only (a full grid takes 24 requests). And
+  // what the jar last saw the browser send (which cookie it held), wherever the jar was answered.
+  `ALTER TABLE sandbox_state ADD COLUMN held_cookie TEXT;
+   CREATE TABLE cross_site_cells (
+     sandbox_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     same_site TEXT NOT NULL,
+     cell TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (sandbox_id, kind, same_site)
+   ) WITHOUT ROWID;`,
 ];

@@ -2,6 +2,8 @@
 // Set-Cookie headers the response really carried, the store calls it caused and the session before
 // and after, with the reasons. The response body describes the exchange it is part of, so it is
 // written last: after express-session has sent the headers and finished saving.
+// Long because it is one request's whole recording, from its arrival to its answer, in the order
+// those happen: split, each part would need the others' state.
 import type { Request, RequestHandler, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { TLSSocket } from 'node:tls';
@@ -34,6 +36,18 @@ export interface ExchangeOutput {
   recorded?: (sandbox: Sandbox, exchange: Exchange) => Promise<void>;
   /** Brings the sandbox's history up to date with what other instances recorded (read from the database). */
   refresh?: (sandbox: Sandbox) => Promise<unknown>;
+  /**
+   * An answer of the route's own instead of the lab's formats (JSON, fragment, page): a request
+   * from the second site wants an image, a frame's page or a redirect back (server/routes/cross-site.ts).
+   */
+  answer?: ForeignAnswer;
+}
+
+export interface ForeignAnswer {
+  /** Sets the status and headers when the action is done, before express-session adds its Set-Cookie. */
+  head(req: Request, res: Response, sandbox: Sandbox): void;
+  /** The body, once the exchange is recorded. */
+  body(exchange: Exchange): string | Buffer;
 }
 
 /** One request's recording, from its arrival until its answer is written. */
@@ -52,6 +66,7 @@ interface ExchangeState {
   /** Set when the action is done: the next res.end() is the one that finishes the exchange. */
   finishing: boolean;
   format: AnswerFormat;
+  answer: ForeignAnswer | null;
 }
 
 /**
@@ -75,6 +90,7 @@ export function exchangeHandler(action: SandboxAction, run: ActionRunner, output
       errorStatus: 503,
       finishing: false,
       format: negotiate(req, res),
+      answer: output.answer ?? null,
     };
     // Registered before express-session's own listener, so it runs after it: it sees the
     // decision's inputs exactly as express-session saw them when it chose whether to set a cookie.
@@ -91,7 +107,7 @@ export function exchangeHandler(action: SandboxAction, run: ActionRunner, output
         } else if (err) {
           // A store that fails while loading the session is lesson material too: record it, answer 503.
           state.error = `the session store failed while loading the session: ${err instanceof Error ? err.message : String(err)}`;
-          finish(res, state);
+          finish(req, res, state);
         } else if (!req.session) {
           next(new Error('express-session attached no session to this request'));
         } else {
@@ -111,14 +127,20 @@ async function perform(req: Request, res: Response, state: ExchangeState, run: A
     state.error = err instanceof Error ? err.message : String(err);
     if (err instanceof HttpError) state.errorStatus = err.status;
   }
-  finish(res, state);
+  finish(req, res, state);
 }
 
 /** Ends the request through express-session's res.end, which saves, then lets the exchange be written. */
-function finish(res: Response, state: ExchangeState): void {
+function finish(req: Request, res: Response, state: ExchangeState): void {
   const format = state.format;
   if (state.error) res.status(state.errorStatus);
   res.setHeader('Cache-Control', 'no-store');
+  if (state.answer && !state.error) {
+    state.answer.head(req, res, state.sandbox);
+    state.finishing = true;
+    withStoreCallLog(state.log, () => res.end());
+    return;
+  }
   // Lets other panels (a lesson's tasks, the cookie probe) refresh once the exchange is in.
   if (format === 'fragment') res.setHeader('HX-Trigger', 'sandbox-exchange');
   res.type(format === 'json' ? 'application/json' : 'text/html');
@@ -146,7 +168,8 @@ function deferEndUntilRecorded(req: Request, res: Response, state: ExchangeState
         await save(state.sandbox, exchange);
         await recorded?.(state.sandbox, exchange).catch((err: unknown) => console.error('after recording an exchange:', err));
         const format = state.format;
-        if (format === 'json') end(JSON.stringify(exchange));
+        if (state.answer && !state.error) (end as (body: string | Buffer) => Response)(state.answer.body(exchange));
+        else if (format === 'json') end(JSON.stringify(exchange));
         else if (format === 'fragment') end(renderFragment(state.sandbox, exchange));
         else end(`See ${state.sandbox.path}`);
       })
@@ -226,6 +249,8 @@ async function record(req: Request, res: Response, state: ExchangeState, action:
     options,
     prediction: res.locals.prediction ? judge(res.locals.prediction, sent, log.calls) : null,
     optionsChanged: previous ? { since: previous.number, changes: optionChanges(previous.options, options) } : null,
+    // Filled in by the second site's route when it saves the exchange (server/routes/cross-site.ts).
+    crossSite: res.locals.crossSite ?? null,
   };
 }
 

@@ -6,6 +6,8 @@ import type { Prediction } from '../sandbox/model.ts';
 import type { SharedTask } from '../routes/share.ts';
 import type { ClassRecord } from '../classroom/class-store.ts';
 import type { ClassBar } from '../routes/class-bar.ts';
+import type { CrossSiteArrival } from '../exchange/cross-site.ts';
+import type { NoOtherSite, OtherSite } from './other-site.ts';
 
 declare global {
   // Express's own extension point for res.locals (@types/express-serve-static-core).
@@ -26,6 +28,10 @@ declare global {
       sharedTask?: SharedTask | null;
       /** Set by loadTeacherClass on every /teach/:token route: the class the token opens. */
       classRecord: ClassRecord;
+      /** A request from the second site's page (server/routes/cross-site.ts): its kind and what the browser said of it. */
+      crossSite?: CrossSiteArrival;
+      /** The learner's second site (noteOtherSite in app.ts), for the pages that link to it. */
+      otherSite?: OtherSite | NoOtherSite;
       /** The teacher's token of that class, for the links on the teacher's own pages only. */
       teacherToken: string;
       /** POST /join: the open class the typed code names (server/routes/join.ts). */

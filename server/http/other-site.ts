@@ -11,7 +11,8 @@ export interface OtherSite {
   /** The other site's origin, e.g. http://127.0.0.1:3000: the learner's scheme and port. */
   origin: string;
   host: string;
-  /** The learner's own site and the other one, as the browser reckons them, for the page to say. */
+  /** The learner's own host, site and the other site, as the browser reckons them, for the page to say. */
+  fromHost: string;
   site: string;
   otherSite: string;
 }
@@ -40,10 +41,7 @@ export function sameSite(hostA: string, hostB: string): boolean {
 export function otherSiteFor(req: Request, configured: string | null): OtherSite | NoOtherSite {
   const host = req.hostname.toLowerCase();
   const port = portOf(req.get('host') ?? '');
-  let other: string | null = null;
-  if (configured && !sameSite(configured, host)) other = configured;
-  else if (host === 'localhost') other = '127.0.0.1';
-  else if (host === '127.0.0.1') other = 'localhost';
+  const other = otherHostFor(host, configured);
   if (!other) {
     return {
       reason: configured
@@ -51,7 +49,28 @@ export function otherSiteFor(req: Request, configured: string | null): OtherSite
         : `this lab has no second site for ${host}: its operator sets OTHER_SITE_HOST to another name of this server (on one machine, open the lab at localhost or 127.0.0.1)`,
     };
   }
-  return { origin: `${req.protocol}://${other}${port ? `:${port}` : ''}`, host: other, site: siteOf(host), otherSite: siteOf(other) };
+  return { origin: `${req.protocol}://${other}${port ? `:${port}` : ''}`, host: other, fromHost: host, site: siteOf(host), otherSite: siteOf(other) };
+}
+
+/** The second site's host for a learner on `host`, or null when there is none. */
+export function otherHostFor(host: string, configured: string | null): string | null {
+  if (configured && !sameSite(configured, host)) return configured;
+  if (host === 'localhost') return '127.0.0.1';
+  if (host === '127.0.0.1') return 'localhost';
+  return null;
+}
+
+/**
+ * The learner's own origin, seen from the second site's page: `labHost` (from the page's link) is
+ * taken only when this page's host is the second site of it, so the page never sends requests to a
+ * host the lab would not have linked to it from.
+ */
+export function labOriginFor(req: Request, labHost: unknown, configured: string | null): string | null {
+  if (typeof labHost !== 'string' || labHost.length > 253 || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(labHost)) return null;
+  const lab = labHost.toLowerCase();
+  if (otherHostFor(lab, configured) !== req.hostname.toLowerCase()) return null;
+  const port = portOf(req.get('host') ?? '');
+  return `${req.protocol}://${lab}${port ? `:${port}` : ''}`;
 }
 
 export function hasOtherSite(found: OtherSite | NoOtherSite): found is OtherSite {

@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
       const said = verdict === 'needs-browser' ? `needs the browser replay (${detail})` : detail;
       console.log(`  ${LABELS[verdict]} task "${task.id}"${said ? `: ${said}` : ''}`);
       for (const w of wrong.filter((w) => w.task === task)) {
-        const what = w.verdict === 'open' ? `leaves it open: ${w.detail}` : w.verdict === 'needs-browser' ? 'its check reads the probe: left to the browser replay' : w.detail;
+        const what = w.verdict === 'open' ? `leaves it open: ${w.detail}` : w.verdict === 'needs-browser' ? (w.detail.startsWith('sent from the second site') ? w.detail : 'its check reads the probe: left to the browser replay') : w.detail;
         console.log(`    ${WRONG_LABELS[w.verdict]} wrong way "${w.wrongWay.name}" ${what}`);
       }
     }
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       `lessons:check: ${tried.length} wrong ways: ${wrongCount('open')} left their task open, ${wrongCount('needs-browser')} need the browser replay, ${wrongCount('failed')} failed`,
     );
   }
-  if (count('needs-browser') || wrongCount('needs-browser')) console.log('lessons:check: the complete proof, probes included, is the Chromium replay: npx playwright test e2e/lessons.spec.ts');
+  if (count('needs-browser') || wrongCount('needs-browser')) console.log('lessons:check: the complete proof, probes and the second site included, is the Chromium replay: npx playwright test e2e/lessons.spec.ts');
   for (const [i, { lesson, tasks }] of outcomes.entries()) {
     for (const { task, verdict, detail } of tasks) if (verdict === 'failed') console.error(`lessons:check: failed: ${lesson.file}: task "${task.id}": ${detail}`);
     for (const w of wrongWays[i]!) if (w.verdict === 'failed') console.error(`lessons:check: failed: ${lesson.file}: task "${w.task.id}": wrong way "${w.wrongWay.name}": ${w.detail}`);

@@ -15,7 +15,7 @@ import {
   type ExchangeConditions,
   type OptionsConditions,
 } from './checks.ts';
-import { SANDBOX_ACTIONS, STORE_OPS } from '../sandbox/model.ts';
+import { CROSS_SITE_KINDS, SANDBOX_ACTIONS, STORE_OPS } from '../sandbox/model.ts';
 import { articleOptions, LIMITS, OptionsError, validateOptions, type SandboxOptions } from '../sandbox/options.ts';
 import { array, boolean, keysOf, knownKeys, mapping, nonEmpty, object, oneOf, text, whole, type Fail } from './fields.ts';
 
@@ -44,6 +44,7 @@ const CONDITIONS = keysOf<ExchangeConditions>({
   browserRefuses: true,
   lastSetCookie: true,
   cookieExpired: true,
+  crossSite: true,
   afterRestart: true,
   storedByAnotherInstance: true,
   redisTtl: true,
@@ -61,6 +62,8 @@ const OPTION_CONDITIONS = keysOf<OptionsConditions>({
   unset: true,
   proxy: true,
   store: true,
+  corsOrigin: true,
+  corsCredentials: true,
 });
 /** The sandbox's cookie options, as the article's configuration lists them (it sets every one). */
 const COOKIE_OPTIONS = Object.keys(articleOptions.cookie) as (keyof SandboxOptions['cookie'])[];
@@ -135,6 +138,7 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
   if (c.afterRestart !== undefined) boolean(c.afterRestart, `${where}.afterRestart`, fail);
   if (c.storedByAnotherInstance !== undefined) boolean(c.storedByAnotherInstance, `${where}.storedByAnotherInstance`, fail);
   if (c.redisTtl !== undefined) oneOf(c.redisTtl, ['cookie', 'default'] as const, `${where}.redisTtl`, fail);
+  if (c.crossSite !== undefined && c.crossSite !== false) oneOf(c.crossSite, CROSS_SITE_KINDS, `${where}.crossSite`, fail);
   return c as ExchangeConditions;
 }
 

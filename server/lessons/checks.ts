@@ -5,7 +5,7 @@
 // Each check reports what it expected and what it observed, in plain words. Every list of names
 // in the vocabulary is defined here once; the types and the lesson validator derive from it.
 import { redisTtlSource, storedByAnotherInstance } from '../exchange/store-notes.ts';
-import type { Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
+import type { CrossSiteKind, Exchange, SandboxAction, StoreOp } from '../sandbox/model.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import type { CookieAnatomy } from '../exchange/cookie-anatomy.ts';
 import { cookieExpiry, lastSetCookieBefore, refusalOf, restartBetween } from './check-history.ts';
@@ -32,7 +32,7 @@ const VERDICT_LABELS: Record<RequestCookieState, string> = { absent: 'absent', v
 export const VALUE_FORMS = ['atLeast', 'atMost', 'oneOf', 'not'] as const;
 
 /** The options an options condition compares exactly (name, secrets and cookie have forms of their own). */
-export const EXACT_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'] as const satisfies readonly (keyof SandboxOptions)[];
+export const EXACT_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store', 'corsOrigin', 'corsCredentials'] as const satisfies readonly (keyof SandboxOptions)[];
 
 /** Conditions on one exchange; every one given must hold. */
 export interface ExchangeConditions {
@@ -66,6 +66,11 @@ export interface ExchangeConditions {
    */
   cookieExpired?: boolean;
   /**
+   * Sent from the lab's second site as this kind of request (link, form, image, iframe, fetch,
+   * fetch-credentials), or `false`: sent from the sandbox page itself.
+   */
+  crossSite?: CrossSiteKind | false;
+  /**
    * The server restarted after the session the request's cookie names was last saved (a store
    * `set` of that id) and before this request, and no request destroyed that session before the
    * restart: whatever the store did with the session, the restart came in between.
@@ -95,6 +100,8 @@ export interface OptionsConditions {
   unset?: SandboxOptions['unset'];
   proxy?: SandboxOptions['proxy'];
   store?: SandboxOptions['store'];
+  corsOrigin?: SandboxOptions['corsOrigin'];
+  corsCredentials?: SandboxOptions['corsCredentials'];
 }
 
 export type Check =
@@ -233,6 +240,12 @@ function conditionResults(where: ExchangeConditions, ex: Exchange, seen: Observa
   if (where.cookieExpired !== undefined) {
     const expiry = cookieExpiry(ex, seen.exchanges);
     check(expiry.expired === where.cookieExpired ? '' : expiry.expired ? `its cookie had expired (${expiry.words})` : expiry.words);
+  }
+  if (where.crossSite !== undefined) {
+    const kind = ex.crossSite?.kind ?? null;
+    const wanted = where.crossSite;
+    if (wanted === false) check(kind ? `it was sent from the second site (${kind})` : '');
+    else check(kind === wanted ? '' : kind ? `it was a "${kind}" from the second site, not a "${wanted}"` : `it was sent from your sandbox page, not as a "${wanted}" from the second site`);
   }
   if (where.afterRestart !== undefined) {
     const restart = restartBetween(ex, seen.exchanges, seen.restarts ?? []);

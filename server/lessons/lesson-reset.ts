@@ -10,5 +10,7 @@ export async function putSandboxBack(registry: SandboxRegistry, sandbox: Sandbox
   const clearing = clearSandboxCookies(sandbox, host, [lesson.sandbox.name]);
   await registry.noteCookiesCleared(sandbox);
   await registry.updateOptions(sandbox, lesson.sandbox);
+  // The cross-site grid describes cookies the reset just cleared: it starts afresh too.
+  await registry.clearCrossSiteGrid(sandbox);
   return clearing;
 }

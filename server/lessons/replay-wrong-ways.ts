@@ -4,7 +4,7 @@
 import { courseFor, NO_FEATURES } from './features.ts';
 import { evaluate, readsProbe } from './checks.ts';
 import { LessonRun, withoutProbe, type ProbeMode, type ReplayLab } from './replay.ts';
-import type { Lesson, Task, WrongWay } from './schema.ts';
+import { sendsFromOtherSite, type Lesson, type Task, type WrongWay } from './schema.ts';
 
 /** A wrong way, tried after the earlier tasks' solutions: 'open' when its task stayed open and the solution still solved it afterwards. */
 export interface WrongWayOutcome {
@@ -27,6 +27,9 @@ export async function replayWrongWays(lab: ReplayLab, wholeLesson: Lesson, probe
   return Promise.all(
     tries.map(async ({ task, index, wrongWay }): Promise<WrongWayOutcome> => {
       const failed = (detail: string): WrongWayOutcome => ({ task, wrongWay, verdict: 'failed', detail });
+      // Steps sent from the second site, here or in the tasks before: only a browser can try it.
+      const upTo = lesson.tasks.slice(0, index + 1).flatMap((t) => t.solution);
+      if (sendsFromOtherSite([...upTo, ...wrongWay.steps])) return { task, wrongWay, verdict: 'needs-browser', detail: 'sent from the second site: left to the Chromium replay' };
       try {
         const run = new LessonRun(lab, lesson, probe);
         for (const earlier of lesson.tasks.slice(0, index)) {

@@ -15,7 +15,7 @@ import type { SandboxRegistry } from '../sandbox/registry.ts';
 import type { SandboxOptions } from '../sandbox/options.ts';
 import { formValues } from '../sandbox/form.ts';
 import { evaluate, readsProbe, type Check, type Observation } from './checks.ts';
-import { flatSteps, formField, OPTION_CONTROLS, OPTION_FIELDS, optionFormValue, type Lesson, type OptionStep, type RequestStep, type Step, type Task } from './schema.ts';
+import { flatSteps, formField, OPTION_CONTROLS, OPTION_FIELDS, optionFormValue, sendsFromOtherSite, type Lesson, type OptionStep, type RequestStep, type Step, type Task } from './schema.ts';
 import { ReplayBrowser } from './replay-browser.ts';
 
 export type Verdict = 'solved' | 'needs-browser' | 'failed' | 'not-run';
@@ -150,6 +150,8 @@ export class LessonRun {
   private sandboxPath = '';
   /** The request forms' fields keep what was typed in them, from one task to the next. */
   private readonly fields = { key: 'user', value: 'ada', ms: '2000' };
+  /** A task of this run was sent from the second site: what follows is left to the browser replay. */
+  sentFromOtherSite = false;
 
   constructor(
     private readonly lab: ReplayLab,
@@ -165,6 +167,13 @@ export class LessonRun {
     if ((await this.solvedTasks()).has(task.id)) {
       return { task, verdict: 'failed', detail: "already solved before its steps ran: the earlier tasks' steps satisfy its check (include in it the option this task changes)" };
     }
+    // Which cookies go along from another site is the browser's decision: nothing here may guess it.
+    if (sendsFromOtherSite(task.solution)) {
+      this.sentFromOtherSite = true;
+      return { task, verdict: 'needs-browser', detail: 'sent from the second site: only a browser decides which cookies go along' };
+    }
+    // After a task sent from the second site, the sandbox's state is a browser's: the rest is left to it too.
+    if (this.sentFromOtherSite) return { task, verdict: 'needs-browser', detail: 'follows a task sent from the second site' };
     await this.steps(task.solution, 'solution');
     const skipped = this.probeMode === 'skip' ? flatSteps(task.solution).filter((step) => 'probe' in step).length : 0;
     const skippedNote = skipped ? `${skipped} probe step${skipped > 1 ? 's' : ''} skipped` : '';
@@ -212,6 +221,7 @@ export class LessonRun {
   }
 
   private async perform(step: Step, where: string): Promise<void> {
+    if ('crossSite' in step) throw new Error(`${where}: sent from the second site, which only the Chromium replay can perform`);
     if ('option' in step) await this.setOption(step, where);
     else if ('request' in step) await (await this.press(step)).done;
     else if ('wait' in step) await sleep(step.wait); // lesson content (a cookie expiring), not synchronisation

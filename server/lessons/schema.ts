@@ -4,7 +4,7 @@ import { readsProbe, type Check } from './checks.ts';
 import { validateCheck, heldValue } from './check-schema.ts';
 import { array, boolean, keysOf, knownKeys, nonEmpty, object, oneOf, text, whole, type Fail } from './fields.ts';
 import { OptionsError, validateOptions, type SandboxOptions } from '../sandbox/options.ts';
-import { SANDBOX_ACTIONS } from '../sandbox/model.ts';
+import { CROSS_SITE_KINDS, SANDBOX_ACTIONS, type CrossSiteKind } from '../sandbox/model.ts';
 import { MAX_SLOW_MS } from '../sandbox/actions.ts';
 import { formToOptions } from '../sandbox/form.ts';
 
@@ -38,6 +38,8 @@ export const OPTION_CONTROLS: Record<OptionField, 'text' | 'textarea' | 'select'
   unset: 'select',
   proxy: 'select',
   store: 'select',
+  corsOrigin: 'select',
+  corsCredentials: 'checkbox',
 };
 export const OPTION_FIELDS = Object.keys(OPTION_CONTROLS) as OptionField[];
 
@@ -57,11 +59,20 @@ export interface ProbeStep {
 export interface WaitStep {
   wait: number;
 }
+/**
+ * Send one kind of request from the lab's second site (its page, in another tab): only a browser
+ * decides what goes along, so only the Chromium replay performs it. `forwardedProto` ticks that
+ * page's "Add X-Forwarded-Proto: https" first (fetches only).
+ */
+export interface CrossSiteStep {
+  crossSite: CrossSiteKind;
+  forwardedProto?: boolean;
+}
 /** Start the first request and, while it is in flight, the others (for races). */
 export interface TogetherStep {
   together: Step[];
 }
-export type Step = OptionStep | RequestStep | ProbeStep | WaitStep | TogetherStep;
+export type Step = OptionStep | RequestStep | ProbeStep | WaitStep | TogetherStep | CrossSiteStep;
 
 /** Something a learner may try instead of what the task teaches, which must leave the task open. */
 export interface WrongWay {
@@ -98,6 +109,8 @@ export interface Lesson {
   links: { title: string; url: string }[];
   body: string;
   tasks: Task[];
+  /** Shows the second site's panel beside the sandbox (its link and the cross-site grid): lessons whose tasks are sent from there. */
+  crossSite: boolean;
 }
 
 export class LessonError extends Error {
@@ -106,8 +119,8 @@ export class LessonError extends Error {
   }
 }
 
-type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'links' | 'tasks'>;
-const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true });
+type FrontMatter = Pick<Lesson, 'title' | 'summary' | 'article' | 'sandbox' | 'links' | 'tasks' | 'crossSite'>;
+const FIELDS = keysOf<FrontMatter>({ title: true, summary: true, article: true, sandbox: true, links: true, tasks: true, crossSite: true });
 const ARTICLE_FIELDS = keysOf<NonNullable<Lesson['article']>>({ quote: true, verdict: true });
 const LINK_FIELDS = keysOf<Lesson['links'][number]>({ title: true, url: true });
 const TASK_FIELDS = keysOf<Task>({ id: true, title: true, instructions: true, check: true, hints: true, why: true, solution: true, wrongWays: true, requires: true });
@@ -119,6 +132,7 @@ const STEP_KEYS = {
   probe: keysOf<ProbeStep>({ probe: true }),
   wait: keysOf<WaitStep>({ wait: true }),
   together: keysOf<TogetherStep>({ together: true }),
+  crossSite: keysOf<CrossSiteStep>({ crossSite: true, forwardedProto: true }),
 };
 export const STEP_KINDS = Object.keys(STEP_KEYS) as (keyof typeof STEP_KEYS)[];
 /** What a request takes besides `request`: the fields of its form (the others have none). */
@@ -134,6 +148,11 @@ export function formField(option: OptionField): string {
 export function optionFormValue(step: OptionStep): string {
   if (OPTION_CONTROLS[step.option] === 'checkbox') return step.value === true ? 'on' : '';
   return step.value === null || (step.value === false && step.option === 'cookie.sameSite') ? '' : String(step.value);
+}
+
+/** Whether any of the steps is sent from the second site (only the Chromium replay can perform those). */
+export function sendsFromOtherSite(steps: readonly Step[]): boolean {
+  return flatSteps(steps).some((step) => 'crossSite' in step);
 }
 
 /** Every step of a solution, the ones inside "together" included, in order. */
@@ -159,6 +178,11 @@ export function validateLesson(file: string, slug: string, number: number, data:
   if (article) knownKeys(article, ARTICLE_FIELDS, 'article', 'article', fail);
   const tasks = array(lesson.tasks, 'tasks', fail).map((task, i) => validateTask(task, `task ${i + 1}`, fail));
   if (tasks.length === 0) fail('tasks', 'a lesson needs at least one task');
+  const crossSite = lesson.crossSite === undefined ? false : boolean(lesson.crossSite, 'crossSite', fail);
+  for (const task of tasks) {
+    const steps = [...task.solution, ...task.wrongWays.flatMap((w) => w.steps)];
+    if (!crossSite && sendsFromOtherSite(steps)) fail(`task "${task.id}"`, 'its steps send from the second site: the lesson must say "crossSite: true" (the page then shows the link to it)');
+  }
   const ids = new Set<string>();
   for (const task of tasks) {
     if (ids.has(task.id)) fail(`task "${task.id}"`, 'two tasks share this id');
@@ -181,6 +205,7 @@ export function validateLesson(file: string, slug: string, number: number, data:
     }),
     body,
     tasks,
+    crossSite,
   };
 }
 
@@ -246,7 +271,15 @@ function validateStep(value: unknown, where: string, fail: Fail): Step {
       if (list.length < 2) fail(`${where}.together`, 'must list the request to start and at least one step to perform while it is in flight');
       const together = list.map((s, i) => validateStep(s, `${where}.together[${i}]`, fail));
       if (!('request' in together[0]!)) fail(`${where}.together[0]`, 'the first of "together" must be a request (it is started first)');
+      if (sendsFromOtherSite(together)) fail(`${where}.together`, 'a step sent from the second site cannot run together with the sandbox page\'s requests');
       return { together };
+    }
+    case 'crossSite': {
+      const crossSite = oneOf(step.crossSite, CROSS_SITE_KINDS, `${where}.crossSite`, fail);
+      if (step.forwardedProto === undefined) return { crossSite };
+      const forwardedProto = boolean(step.forwardedProto, `${where}.forwardedProto`, fail);
+      if (forwardedProto && crossSite !== 'fetch' && crossSite !== 'fetch-credentials') fail(`${where}.forwardedProto`, 'only the fetches can add X-Forwarded-Proto (a page cannot add headers to a link, form, image or frame)');
+      return { crossSite, forwardedProto };
     }
   }
 }

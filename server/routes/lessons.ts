@@ -65,6 +65,8 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
         previous: lessons[index - 1] ?? null,
         panelsHtml: sandboxPanelsHtml(render, sandbox),
         classBar: res.locals.classBar ?? null,
+        sandbox,
+        otherSite: lesson.crossSite ? (res.locals.otherSite ?? null) : null,
         ...presenterLocals(req),
       }),
     );

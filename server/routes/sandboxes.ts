@@ -39,7 +39,7 @@ export function loadSandbox(registry: SandboxRegistry, misses: MissCounter): Req
 export function sandboxPages(registry: SandboxRegistry, render: Render) {
   const page: RequestHandler = (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox), sharedTask: res.locals.sharedTask ?? null, classBar: res.locals.classBar ?? null, ...presenterLocals(req) }));
+    res.send(render('sandbox', { panelsHtml: sandboxPanelsHtml(render, res.locals.sandbox), sharedTask: res.locals.sharedTask ?? null, classBar: res.locals.classBar ?? null, sandbox: res.locals.sandbox, otherSite: res.locals.otherSite ?? null, ...presenterLocals(req) }));
   };
 
   /** The options form: each change applies at once; a bad value re-renders the form with the message. */
@@ -97,6 +97,9 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
     const name = sandbox.history.latest?.options.name ?? sandbox.options.name;
     const cookieHeader = req.headers.cookie === undefined ? null : hideValueOf(req.headers.cookie, SITE_COOKIE_NAME);
     const observation = observeJar(sandbox.history.latest, name, cookieHeader, documentCookie, sandbox.cookiesClearedAfter);
+    // Which cookie the browser holds now: a request from the second site that arrives without one
+    // is judged against it (server/exchange/cross-site.ts).
+    await registry.noteHeld(sandbox, { name, afterExchange: sandbox.history.latest?.number ?? 0, values: observation.sent, at: Date.now() });
     res.setHeader('Cache-Control', 'no-store');
     if (negotiate(req, res) === 'json') res.json(observation);
     else res.send(render('partials/jar', { observation, sandbox }));

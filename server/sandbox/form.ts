@@ -36,6 +36,8 @@ export function formToOptions(body: Record<string, unknown>): Record<string, unk
     unset: text('unset'),
     proxy: choice(text('proxy'), { '': null, null: null, true: true, false: false }),
     store: text('store'),
+    corsOrigin: text('corsOrigin') || 'off',
+    corsCredentials: checked('corsCredentials'),
   };
 }
 
@@ -61,5 +63,7 @@ export function formValues(options: SandboxOptions): Record<string, string> {
     unset: options.unset,
     proxy: options.proxy === null ? '' : String(options.proxy),
     store: options.store,
+    corsOrigin: options.corsOrigin,
+    corsCredentials: options.corsCredentials ? 'on' : '',
   };
 }

@@ -10,6 +10,46 @@ import type { OptionChange } from './options-diff.ts';
 export const SANDBOX_ACTIONS = ['visit', 'write', 'slow', 'regenerate', 'destroy', 'unset'] as const;
 export type SandboxAction = (typeof SANDBOX_ACTIONS)[number];
 
+/** The requests the second site's page can send to a sandbox (server/routes/cross-site.ts). */
+export const CROSS_SITE_KINDS = ['link', 'form', 'image', 'iframe', 'fetch', 'fetch-credentials'] as const;
+export type CrossSiteKind = (typeof CROSS_SITE_KINDS)[number];
+
+/** The cross-site grid's columns: the cookie's SameSite attribute as its Set-Cookie said it ('unset': none). */
+export const GRID_SAME_SITE = ['unset', 'lax', 'strict', 'none'] as const;
+export type GridSameSite = (typeof GRID_SAME_SITE)[number];
+
+/** A request that came from the second site's page, as the browser described it. */
+export interface CrossSiteArrival {
+  kind: CrossSiteKind;
+  /** The browser's own Sec-Fetch-Site (cross-site, same-site, same-origin, none); null when it sent none (plain HTTP off localhost). */
+  fetchSite: string | null;
+  fetchMode: string | null;
+  fetchDest: string | null;
+  /** The Origin header (fetches and POSTs carry it). */
+  origin: string | null;
+  /** Whether the request carried a cookie under the sandbox's name. */
+  cookieSent: boolean;
+  /** The grid cell it fills, or null with the reason the lab cannot say which cookie the browser held. */
+  cell: GridCell | null;
+  /** Why there is no cell, or what the cell means, in words. */
+  words: string;
+  /** Why the browser attached the cookie or not, from its rules (server/exchange/cross-site.ts): an explanation beside the observation. */
+  why?: string;
+  /** The CORS headers the sandbox answered a fetch with (its `cors` option), null for the other kinds. */
+  cors: { allowOrigin: string | null; allowCredentials: boolean } | null;
+}
+
+export interface GridCell {
+  kind: CrossSiteKind;
+  sameSite: GridSameSite;
+  /** Whether the browser attached the cookie. */
+  sent: boolean;
+  secure: boolean;
+  /** The exchange that set the cookie in question, and how long before this request (ms), for Lax+POST's two minutes. */
+  setBy: number;
+  ageMs: number;
+}
+
 /** The Store methods express-session calls, and the ones the inspector records. */
 export const STORE_OPS = ['get', 'set', 'touch', 'destroy'] as const;
 export type StoreOp = (typeof STORE_OPS)[number];
@@ -117,5 +157,7 @@ export interface Exchange {
   prediction: PredictionOutcome | null;
   /** The options that differ from those the previous exchange ran with (null for the first one kept). */
   optionsChanged: { since: number; changes: OptionChange[] } | null;
+  /** A request the second site's page sent (server/exchange/cross-site.ts); absent or null for the sandbox page's own. */
+  crossSite?: CrossSiteArrival | null;
 }
 

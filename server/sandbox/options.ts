@@ -12,6 +12,14 @@ export type SameSite = false | true | 'lax' | 'strict' | 'none' | 'auto';
 export const STORE_KINDS = ['memory', 'database', 'redis'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
+/**
+ * The CORS answer the sandbox gives a fetch from another origin (the second site's fetch buttons
+ * only: server/routes/cross-site.ts): 'off' sends no Access-Control-* header, '*' any origin,
+ * 'echo' the request's own Origin (what the cors package's `origin: true` does).
+ */
+export const CORS_ORIGINS = ['off', '*', 'echo'] as const;
+export type CorsOrigin = (typeof CORS_ORIGINS)[number];
+
 export interface SandboxOptions {
   name: string;
   /** The first secret signs; every one of them verifies (rotation). */
@@ -30,6 +38,10 @@ export interface SandboxOptions {
   /** null leaves it unset, so express-session falls back to Express's `trust proxy`. */
   proxy: boolean | null;
   store: StoreKind;
+  /** Access-Control-Allow-Origin on the answer to a fetch from the second site. */
+  corsOrigin: CorsOrigin;
+  /** Access-Control-Allow-Credentials: true on that answer (with an origin other than 'off'). */
+  corsCredentials: boolean;
 }
 
 /** The article's configuration, and express-session's defaults for what the article leaves out. */
@@ -43,6 +55,8 @@ export const articleOptions: SandboxOptions = Object.freeze({
   unset: 'keep',
   proxy: null,
   store: 'memory',
+  corsOrigin: 'off',
+  corsCredentials: false,
 }) as SandboxOptions;
 
 /** The lab's own session cookie: a sandbox may not impersonate it. */
@@ -68,7 +82,7 @@ const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{
 
 const OBJECT_BUILTINS = new Set(Object.getOwnPropertyNames(Object.prototype));
 
-const TOP_LEVEL = ['name', 'secret', 'cookie', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store'] as const;
+const TOP_LEVEL = ['name', 'secret', 'cookie', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store', 'corsOrigin', 'corsCredentials'] as const;
 const COOKIE_FIELDS = ['maxAge', 'secure', 'httpOnly', 'sameSite', 'domain'] as const;
 
 /**
@@ -108,6 +122,9 @@ export function validateOptions(input: unknown, base: SandboxOptions = articleOp
     unset: pick(patch.unset, base.unset, (v) => checkOneOf(v, 'unset', ['keep', 'destroy'] as const)),
     proxy: pick(patch.proxy, base.proxy, checkProxy),
     store: pick(patch.store, base.store, checkStore),
+    // Sandboxes stored before these options existed have none: the lab's default, no CORS.
+    corsOrigin: pick(patch.corsOrigin, base.corsOrigin ?? 'off', (v) => checkOneOf(v, 'corsOrigin', CORS_ORIGINS)),
+    corsCredentials: pick(patch.corsCredentials, base.corsCredentials ?? false, (v) => checkBoolean(v, 'corsCredentials')),
   };
 }
 

@@ -15,6 +15,7 @@ import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
 import { SandboxRecords, type ProbeReading, type SandboxState as RecordedState } from './sandbox-records.ts';
 import type { Exchange } from './model.ts';
+import type { Grid, GridCell, HeldReading } from '../exchange/cross-site.ts';
 
 export interface RegistryLimits {
   /** Live middlewares held at once. */
@@ -124,6 +125,28 @@ export class SandboxRegistry {
   async noteCookiesCleared(sandbox: Sandbox): Promise<void> {
     sandbox.cookiesClearedAfter = sandbox.history.latest?.number ?? 0;
     await this.records.saveCookiesCleared(sandbox.id, sandbox.cookiesClearedAfter);
+  }
+
+  /** Remembers which cookie the jar saw the browser send, where every instance sees it; written only when it changed. */
+  async noteHeld(sandbox: Sandbox, held: HeldReading): Promise<void> {
+    const same = (a: HeldReading | null) => a !== null && a.name === held.name && a.afterExchange === held.afterExchange && JSON.stringify(a.values) === JSON.stringify(held.values);
+    if (same(sandbox.heldReading)) return;
+    sandbox.heldReading = held;
+    await this.records.saveHeld(sandbox.id, held);
+  }
+
+  /** Fills a cell of the sandbox's cross-site grid. */
+  async saveCrossSiteCell(sandbox: Sandbox, cell: GridCell): Promise<void> {
+    await this.records.saveCell(sandbox.id, cell, Date.now());
+  }
+
+  /** The sandbox's cross-site grid, as the database holds it (any instance may have filled it). */
+  crossSiteGrid(sandbox: Sandbox): Promise<Grid> {
+    return this.records.grid(sandbox.id);
+  }
+
+  clearCrossSiteGrid(sandbox: Sandbox): Promise<void> {
+    return this.records.clearGrid(sandbox.id);
   }
 
   /** Deletes a sandbox that nobody used (one that lost a race to become a lesson's sandbox: it has no Redis keys). */

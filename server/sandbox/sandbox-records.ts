@@ -5,6 +5,7 @@
 import type { Database } from '../db/database.ts';
 import { isUniqueViolation } from '../db/connection.ts';
 import type { Exchange } from './model.ts';
+import { CROSS_SITE_KINDS, GRID_SAME_SITE, emptyGrid, type Grid, type GridCell, type HeldReading } from '../exchange/cross-site.ts';
 
 /** What document.cookie held on the learner's page when they last looked, and the cookies the browser sent with that reading. */
 export interface ProbeReading {
@@ -19,6 +20,8 @@ export interface SandboxState {
   cookiesClearedAfter: number | null;
   /** When the sandbox's server was restarted (ms), oldest first: the latest ones only. */
   restarts: number[];
+  /** What the jar last saw the browser send under the sandbox's cookie name (server/exchange/cross-site.ts). */
+  held: HeldReading | null;
 }
 
 /** PostgreSQL's "unique_violation": another instance took the same exchange number first. */
@@ -66,15 +69,23 @@ export class SandboxRecords {
   }
 
   async state(sandboxId: string): Promise<SandboxState> {
-    const row = await this.db.get<{ probe: string | null; cookies_cleared_after: number | null; restarts: string }>(
-      'SELECT probe, cookies_cleared_after, restarts FROM sandbox_state WHERE sandbox_id = ?',
+    const row = await this.db.get<{ probe: string | null; cookies_cleared_after: number | null; restarts: string; held_cookie: string | null }>(
+      'SELECT probe, cookies_cleared_after, restarts, held_cookie FROM sandbox_state WHERE sandbox_id = ?',
       [sandboxId],
     );
     return {
       probe: row?.probe ? (JSON.parse(row.probe) as ProbeReading) : null,
       cookiesClearedAfter: row?.cookies_cleared_after ?? null,
       restarts: row ? (JSON.parse(row.restarts) as number[]) : [],
+      held: row?.held_cookie ? (JSON.parse(row.held_cookie) as HeldReading) : null,
     };
+  }
+
+  async saveHeld(sandboxId: string, held: HeldReading): Promise<void> {
+    await this.db.run('INSERT INTO sandbox_state (sandbox_id, held_cookie) VALUES (?, ?) ON CONFLICT (sandbox_id) DO UPDATE SET held_cookie = excluded.held_cookie', [
+      sandboxId,
+      JSON.stringify(held),
+    ]);
   }
 
   async saveProbe(sandboxId: string, probe: ProbeReading): Promise<void> {
@@ -99,9 +110,36 @@ export class SandboxRecords {
     ]);
   }
 
+  /** Fills one cell of the sandbox's cross-site grid (the latest request of its kind and column wins). */
+  async saveCell(sandboxId: string, cell: GridCell, at: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO cross_site_cells (sandbox_id, kind, same_site, cell, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (sandbox_id, kind, same_site) DO UPDATE SET cell = excluded.cell, at = excluded.at`,
+      [sandboxId, cell.kind, cell.sameSite, JSON.stringify(cell), at],
+    );
+  }
+
+  /** The sandbox's cross-site grid; rows of kinds or columns the lab no longer knows are left out. */
+  async grid(sandboxId: string): Promise<Grid> {
+    const grid = emptyGrid();
+    const rows = await this.db.all<{ kind: string; same_site: string; cell: string }>('SELECT kind, same_site, cell FROM cross_site_cells WHERE sandbox_id = ?', [sandboxId]);
+    for (const row of rows) {
+      const kind = CROSS_SITE_KINDS.find((k) => k === row.kind);
+      const column = GRID_SAME_SITE.find((c) => c === row.same_site);
+      if (kind && column) grid[kind][column] = JSON.parse(row.cell) as GridCell;
+    }
+    return grid;
+  }
+
+  /** Empties the grid (a lesson reset starts it afresh). */
+  async clearGrid(sandboxId: string): Promise<void> {
+    await this.db.run('DELETE FROM cross_site_cells WHERE sandbox_id = ?', [sandboxId]);
+  }
+
   /** The sandbox is gone: so is what it recorded. */
   async forget(sandboxId: string): Promise<void> {
     await this.db.run('DELETE FROM exchanges WHERE sandbox_id = ?', [sandboxId]);
     await this.db.run('DELETE FROM sandbox_state WHERE sandbox_id = ?', [sandboxId]);
+    await this.clearGrid(sandboxId);
   }
 }

@@ -7,6 +7,7 @@ import type { Exchange } from './model.ts';
 import type { SandboxOptions } from './options.ts';
 import type { ProbeReading, SandboxState as SharedState } from './sandbox-records.ts';
 import type { Engine } from '../db/dialect.ts';
+import type { HeldReading } from '../exchange/cross-site.ts';
 
 /** What the inspector asks of a sandbox's store: the session as it is held, without side effects. */
 export interface InspectableStore {
@@ -105,6 +106,11 @@ export class Sandbox {
   probe: ProbeReading | null = null;
   /** The latest exchange's number when the learner last cleared the sandbox's cookies (null: not since). */
   cookiesClearedAfter: number | null = null;
+  /**
+   * What the jar (GET <sandbox>/jar) last saw the browser send under the sandbox's name, after which
+   * exchange: which cookie the browser held when a cross-site request arrives without one.
+   */
+  heldReading: HeldReading | null = null;
   /** When this sandbox's server was restarted (ms since the epoch), oldest first: the latest ones only. */
   restarts: number[] = [];
   /** The generations of the database's watch on exchanges and on the rest of the shared state when this copy was last brought up to date. */
@@ -138,6 +144,8 @@ export class Sandbox {
   adoptState(state: SharedState): void {
     this.probe = state.probe;
     this.cookiesClearedAfter = state.cookiesClearedAfter;
+    // A state row read while the jar's newer reading was being written must not undo it.
+    if (state.held && (!this.heldReading || state.held.at >= this.heldReading.at)) this.heldReading = state.held;
     this.restarts = state.restarts;
   }
 

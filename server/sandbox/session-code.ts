@@ -93,6 +93,7 @@ function app(form: Form, options: SandboxOptions, store: StoreCode | null): stri
     '',
     'const app = express();',
     ...(options.proxy === true ? ["app.set('trust proxy', 1); // only behind one TLS-terminating proxy"] : []),
+    ...corsLines(options),
     ...(form === 'ts' ? ['const options: SessionOptions = {', ...config.map((line) => `  ${line}`), '};', 'app.use(session(options));'] : ['app.use(', '  session({', ...config.map((line) => `    ${line}`), '  }),', ');']),
     '',
     "app.get('/', (req, res) => {",
@@ -108,6 +109,31 @@ function app(form: Form, options: SandboxOptions, store: StoreCode | null): stri
     ...(wrapped ? ['async function start() {', ...body.map((line) => (line ? `  ${line}` : line)), '}', 'start().catch((err) => {', '  console.error(err);', '  process.exit(1);', '});'] : body),
     ...(form === 'ts' ? ['', "declare module 'express-session' {", '  interface SessionData {', '    visits?: number;', '  }', '}'] : []),
   ];
+}
+
+/**
+ * The sandbox's CORS options as a few lines of Express (no package needed): the lab answers them
+ * on the second site's fetches only, an app on every route. None when they are off.
+ */
+function corsLines(options: SandboxOptions): string[] {
+  if (options.corsOrigin === 'off') return [];
+  const credentials = options.corsCredentials
+    ? [
+        options.corsOrigin === '*'
+          ? "  res.set('Access-Control-Allow-Credentials', 'true'); // but browsers refuse '*' on a credentialed answer"
+          : "  res.set('Access-Control-Allow-Credentials', 'true'); // lets that page read answers to credentials: 'include'",
+      ]
+    : [];
+  const origin =
+    options.corsOrigin === '*'
+      ? ["  res.set('Access-Control-Allow-Origin', '*');"]
+      : [
+          "  const origin = req.get('Origin');",
+          '  // Any origin that asks (the cors package\'s origin: true): in production, compare it with your front end\'s.',
+          "  if (origin) res.set('Access-Control-Allow-Origin', origin);",
+          "  res.vary('Origin');",
+        ];
+  return ['// CORS, for a front end on another origin: who may read the answers (it never sends a cookie).', 'app.use((req, res, next) => {', ...origin, ...credentials, '  next();', '});'];
 }
 
 /** The option lines, in express-session's own order (its README), only those that differ from nothing. */

@@ -9,7 +9,7 @@ import { formToOptions, formValues, type FieldError } from './form.ts';
 /** The form fields a link may set: every option but the secret. */
 const LINK_FIELDS = Object.keys(formValues(articleOptions)).filter((field) => field !== 'secret');
 /** The options form's checkboxes: a link says true or false. */
-const CHECKBOXES = new Set(['httpOnly', 'resave', 'saveUninitialized', 'rolling']);
+const CHECKBOXES = new Set(['httpOnly', 'resave', 'saveUninitialized', 'rolling', 'corsCredentials']);
 /** Not options: presenter mode (?present=1) and a lesson task the link points at (lesson=…&task=…). */
 export const LINK_EXTRAS = ['present', 'lesson', 'task'] as const;
 /** Longer than any valid value (a domain is at most 253 characters); stops a huge value early. */
