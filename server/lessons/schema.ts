@@ -8,11 +8,8 @@ import { CROSS_SITE_KINDS, SANDBOX_ACTIONS, type CrossSiteKind } from '../sandbo
 import { MAX_SLOW_MS } from '../sandbox/actions.ts';
 import { formToOptions } from '../sandbox/form.ts';
 
-/**
- * What a task may need of the lab beyond one process on its own: a Redis server (REDIS_URL), or
- * several instances behind a load balancer (INSTANCE_COUNT above 1). A lab without it leaves the
- * task out of the lesson (server/lessons/features.ts), so no learner is asked the impossible.
- */
+/** What a task may need beyond one process: Redis (REDIS_URL), or several instances (INSTANCE_COUNT
+ * above 1). A lab without it leaves the task out (server/lessons/features.ts): nobody is asked the impossible. */
 export const REQUIREMENTS = ['redis', 'instances'] as const;
 export type Requirement = (typeof REQUIREMENTS)[number];
 
