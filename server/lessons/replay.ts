@@ -125,8 +125,7 @@ function sessionLoaded(server: Server, path: string): Promise<void> {
 
 /** One lesson, on a browser of its own; a failed task ends the lesson (later tasks build on it). */
 export async function replayLesson(lab: ReplayLab, wholeLesson: Lesson, probe: ProbeMode = 'skip'): Promise<LessonOutcome> {
-  // The replay's lab is one process without Redis: it offers what the embedded default offers.
-  const lesson = courseFor([wholeLesson], NO_FEATURES)[0]!;
+  const lesson = courseFor([wholeLesson], NO_FEATURES)[0]!; // the replay's lab: one process, no Redis
   const run = new LessonRun(lab, lesson, probe);
   const tasks: TaskOutcome[] = [];
   let failed = false;
