@@ -47,10 +47,14 @@ export function observeJar(latest: Exchange | null, name: string, cookieHeader: 
   const predicted = browserNotes(setCookie, latest.host, latest.connectionSecure).filter(isRefusal);
   if (isDeletion(setCookie, Date.parse(latest.finishedAt))) {
     const gone = !sent.includes(setCookie.value);
+    // Kept all the same: Chromium reckons Expires against the response's Date header (clock skew),
+    // and an Expires in the same second as Date is not yet past to it. Observed beats predicted.
     return {
       ...base,
-      verdict: gone ? 'deleted' : 'refused',
-      words: gone ? `Exchange #${latest.number}'s Set-Cookie had an Expires in the past: your browser deleted the cookie and now ${now}.${sameName}` : `Your browser kept a cookie whose Expires is past: it ${now}.${sameName}`,
+      verdict: gone ? 'deleted' : 'stored',
+      words: gone
+        ? `Exchange #${latest.number}'s Set-Cookie had an Expires in the past: your browser deleted the cookie and now ${now}.${sameName}`
+        : `Exchange #${latest.number}'s Set-Cookie had an Expires already past by the server's clock, yet your browser stored the cookie (it reckons Expires against the response's Date header): it ${now}.${sameName}`,
     };
   }
   if (!sent.includes(setCookie.value) && setCookie.expires !== null && Date.parse(setCookie.expires) <= Date.now()) {
