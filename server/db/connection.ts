@@ -91,12 +91,16 @@ export function isPostgresUrl(target: string): boolean {
 
 /** What to call the database in a log line: a file's path, or a server's URL without its password. */
 export function describeDatabase(target: string): string {
-  if (!isPostgresUrl(target)) return target;
+  return isPostgresUrl(target) ? withoutPassword(target, 'DATABASE_URL') : target;
+}
+
+/** A server's URL as it may be logged: its password replaced (`fallback` when it does not parse). */
+export function withoutPassword(target: string, fallback: string): string {
   try {
     const url = new URL(target);
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return 'DATABASE_URL';
+    return fallback;
   }
 }

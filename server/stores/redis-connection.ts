@@ -5,6 +5,7 @@
 // while disconnected only briefly and only so many; past that a command fails, and the learner's
 // inspector shows express-session's real behaviour with a store that fails.
 import { createClient, type RedisClientType } from 'redis';
+import { withoutPassword } from '../db/connection.ts';
 
 export type RedisClient = RedisClientType;
 
@@ -68,11 +69,5 @@ export function connectRedis(url: string, prefix: string, log: (line: string) =>
 }
 
 export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'REDIS_URL';
-  }
+  return withoutPassword(url, 'REDIS_URL');
 }
