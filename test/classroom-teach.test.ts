@@ -58,6 +58,13 @@ describe('creating a class', () => {
     const res = await new CookieClient(lab.baseUrl).request('/teach', { method: 'POST', json: { title: { $ne: 1 }, lessons: { a: 1 } }, headers: { accept: 'text/html' } });
     assert.equal(res.status, 400);
   });
+
+  it('refuses a lesson sent as an object that cannot be turned into text, saying why (the fuzz counterexample)', async () => {
+    const text = '{"lessons": {"toString": null, "__proto__": false}}';
+    const res = await new CookieClient(lab.baseUrl).request('/teach', { method: 'POST', body: text, headers: { accept: 'text/html', 'content-type': 'application/json' } });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /named by its slug, as text/);
+  });
 });
 
 describe('the teacher page controls', () => {

@@ -2,18 +2,17 @@
 // text is expected, markup, huge and broken strings, in bodies and in the lesson query): never a
 // 500 or a leaked stack, never markup echoed unescaped, and the dashboard still answers afterwards.
 // The same generators as the classroom forms' (test/classroom-fuzz.test.ts). Reproduce a failure
-// with FC_SEED=<seed>.
+// with FC_SEED=<seed>; FUZZ_SCALE=10 runs ten times as many cases.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startLab, type Lab } from './support/lab.ts';
 import { CookieClient, assertNoLeak } from './support/http.ts';
-import { JsonObject, SPECIAL_NAMES, anyJson, nastyString, toJsonText, type JsonValue } from './support/hostile.ts';
+import { JsonObject, SPECIAL_NAMES, anyJson, fuzzRuns, nastyString, toJsonText, type JsonValue } from './support/hostile.ts';
 import { FIRST_LESSON, createClass, joined, type TestClass } from './support/classroom.ts';
 
 let lab: Lab;
 let cls: TestClass;
-const seed = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
 const MARKUP = /<script>alert\(1\)<\/script>|<img src=x onerror|<svg onload/;
 
 before(async () => {
@@ -58,7 +57,7 @@ describe('the dashboard under hostile input', () => {
           }
           await check(await cls.teacher.request(form.path(), { method: 'POST', headers, body: text }));
         }),
-        { numRuns: 40, endOnFailure: true, ...seed },
+        fuzzRuns(40),
       );
     });
   }
@@ -71,7 +70,7 @@ describe('the dashboard under hostile input', () => {
         // A lone surrogate goes out as U+FFFD, as a browser's URL parser sends it (encodeURIComponent would throw).
         await check(await new CookieClient(lab.baseUrl).request(`/projector/${encodeURIComponent(Buffer.from(value).toString())}${live ? '/live' : ''}`, { headers: { accept: 'text/html' } }));
       }),
-      { numRuns: 60, endOnFailure: true, ...seed },
+      fuzzRuns(60),
     );
   });
 

@@ -13,17 +13,14 @@ import fc from 'fast-check';
 import session from 'express-session';
 import signature from 'cookie-signature';
 import { parse as parseCookie } from 'cookie';
-import { JsonObject, SPECIAL_NAMES, anyJson, nastyNumber, nastyString, optionSet, toJsonText, type JsonValue } from './support/hostile.ts';
+import { JsonObject, SPECIAL_NAMES, anyJson, fuzzRuns, nastyNumber, nastyString, optionSet, toJsonText, type JsonValue } from './support/hostile.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import { STORE_KINDS, type SandboxOptions } from '../server/sandbox/options.ts';
 import { startLab, type Lab } from './support/lab.ts';
 import { CookieClient, send, requestJson, createSandbox, readOptions, readExchanges, snapshot, healthy, cookiePairs, assertNoLeak, assertRejected, type Answer } from './support/http.ts';
 
-const scale = Number(process.env.FUZZ_SCALE ?? 1);
-const runs = (n: number) => Math.max(10, Math.round(n * scale));
-const seed = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
-const check = <Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncPropertyWithHooks<Ts>, numRuns: number) => fc.assert(property, { numRuns: runs(numRuns), endOnFailure: true, ...seed });
+const check = <Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncPropertyWithHooks<Ts>, numRuns: number) => fc.assert(property, fuzzRuns(numRuns));
 
 /** A name every JavaScript object already has: see the todo test at the end. */
 const OBJECT_PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
@@ -163,7 +160,7 @@ describe('fuzz: option sets', () => {
     );
     // About 15% are valid (37 to 48 of 300 here, 25 to 53 of 250 below, in our runs): a floor far
     // below that catches a generator gone wrong without failing on an unlucky seed.
-    assert.ok(accepted > runs(300) / 25, `too few option sets were valid (${accepted}): the generator is off`);
+    assert.ok(accepted > fuzzRuns(300).numRuns! / 25, `too few option sets were valid (${accepted}): the generator is off`);
     await stillFine();
   });
 
@@ -190,7 +187,7 @@ describe('fuzz: option sets', () => {
       }),
       250,
     );
-    assert.ok(accepted > runs(250) / 25, `too few option sets were valid (${accepted}): the generator is off`);
+    assert.ok(accepted > fuzzRuns(250).numRuns! / 25, `too few option sets were valid (${accepted}): the generator is off`);
     await stillFine();
   });
 
@@ -272,7 +269,7 @@ describe('fuzz: option sets', () => {
       }),
       250,
     );
-    assert.ok(applied > runs(250) / 20, `too few forms were valid (${applied})`);
+    assert.ok(applied > fuzzRuns(250).numRuns! / 20, `too few forms were valid (${applied})`);
     await stillFine();
   });
 });
@@ -384,7 +381,7 @@ describe('fuzz: session writes', () => {
       }),
       400,
     );
-    assert.ok(stored > runs(400) / 10, `too few writes were valid (${stored})`);
+    assert.ok(stored > fuzzRuns(400).numRuns! / 10, `too few writes were valid (${stored})`);
     await stillFine();
   });
 });
@@ -614,7 +611,7 @@ describe('fuzz: progress imports', () => {
       ),
       200,
     );
-    assert.ok(imported > runs(200) / 20, `too few imports were valid (${imported}): the generator is off`);
+    assert.ok(imported > fuzzRuns(200).numRuns! / 20, `too few imports were valid (${imported}): the generator is off`);
     await stillFine();
   });
 });

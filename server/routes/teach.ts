@@ -80,7 +80,11 @@ export function teachHandlers({ lessons, classes, progress, render, checkOptions
     const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
     if (list.length === 0) return 'choose at least one lesson for the class';
     if (list.length > lessons.length) return 'choose each lesson once';
-    for (const slug of list) if (typeof slug !== 'string' || !bySlug.has(slug)) return `there is no lesson "${String(slug).slice(0, 60)}"; choose from the list`;
+    for (const slug of list) {
+      // Never String() a value from the body: JSON may send {"toString": null}, which throws.
+      if (typeof slug !== 'string') return 'each lesson must be named by its slug, as text; choose from the list';
+      if (!bySlug.has(slug)) return `there is no lesson "${slug.slice(0, 60)}"; choose from the list`;
+    }
     return lessons.filter((lesson) => list.includes(lesson.slug)).map((lesson) => lesson.slug);
   }
 

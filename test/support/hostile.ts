@@ -2,6 +2,17 @@
 // as real keys by writing the JSON text by hand), strings from awkward alphabets, option sets.
 import fc from 'fast-check';
 
+/**
+ * fast-check's settings for one property: `runs` cases, times FUZZ_SCALE (FUZZ_SCALE=10 for a
+ * long hunt), from seed FC_SEED when given (fast-check prints the seed of a failure), stopping at
+ * the first failure so its message is the one shown.
+ */
+export function fuzzRuns(runs: number): fc.Parameters<unknown> {
+  const scale = Number(process.env.FUZZ_SCALE ?? 1);
+  const seed = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
+  return { numRuns: Math.max(10, Math.round(runs * (Number.isFinite(scale) && scale > 0 ? scale : 1))), endOnFailure: true, ...seed };
+}
+
 /** A JSON object as an ordered list of entries, so that "__proto__" stays an ordinary key. */
 export class JsonObject {
   constructor(readonly entries: [string, JsonValue][]) {}
