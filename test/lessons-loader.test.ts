@@ -346,6 +346,8 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
     it('an exchange check with a bad storeCalls op, or a bad storeCalls key', () => {
       badLesson(lessonWithTask(exchange({ storeCalls: { includes: ['get', 'save'] } })), 'task "only": check.where.storeCalls.includes: ', '"save" is not one of: get, set, touch, destroy');
       badLesson(lessonWithTask(exchange({ storeCalls: { only: ['get'] } })), 'task "only": check.where.storeCalls: ', 'unknown key "only"', 'includes, excludes');
+      // YAML's {toString: null} is an object String() cannot convert: still a message, not a TypeError.
+      badLesson(lessonWithTask(exchange({ storeCalls: { includes: [{ toString: null }] } })), 'task "only": check.where.storeCalls.includes: ', '{"toString":null} is not one of');
     });
 
     it('an exchange check with a bad requestCookie', () => {
