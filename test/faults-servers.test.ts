@@ -9,7 +9,7 @@ import { missingServer, startPostgres, startRedis, type PostgresServer, type Red
 import { freshSchema } from './support/database.ts';
 import { startLabOn, type Lab } from './support/lab.ts';
 import { CookieClient, createSandbox, send } from './support/http.ts';
-import { watchConsoleErrors, type ErrorLog } from './support/watch.ts';
+import { watchConsoleErrors, watchUncaught, type ErrorLog } from './support/watch.ts';
 import type { Health } from '../server/http/health.ts';
 
 interface Exchange {
@@ -39,21 +39,18 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
   /** A lab whose own sessions live in Redis (SITE_SESSION_STORE=redis). */
   let sessionsOnRedis: Lab;
   let log: ErrorLog;
-  const uncaught: unknown[] = [];
-  const onUncaught = (err: unknown) => uncaught.push(err);
+  const uncaught = watchUncaught();
 
   before(async () => {
     [postgres, redis] = await Promise.all([startPostgres({ durable: true }), startRedis({ durable: true })]);
     lab = await startLabOn(await freshSchema(postgres.url), { config: { redisUrl: redis.url, siteSessionStore: 'database' } });
     sessionsOnRedis = await startLabOn(await freshSchema(postgres.url), { config: { redisUrl: redis.url, siteSessionStore: 'redis' } });
     log = watchConsoleErrors({ quiet: true });
-    process.on('uncaughtException', onUncaught);
-    process.on('unhandledRejection', onUncaught);
+    uncaught.start();
   });
 
   after(async () => {
-    process.off('uncaughtException', onUncaught);
-    process.off('unhandledRejection', onUncaught);
+    uncaught.stop();
     log.restore();
     await Promise.all([lab.stop().catch(() => {}), sessionsOnRedis.stop().catch(() => {})]);
     await Promise.all([postgres.remove(), redis.remove()]);
@@ -183,7 +180,7 @@ describe('PostgreSQL and Redis stop mid-class and come back', { skip: missingSer
   });
 
   it('the process never crashed, and no request failed with a 500', () => {
-    assert.deepEqual(uncaught, []);
+    assert.deepEqual(uncaught.errors, []);
     assert.deepEqual(log.serverFailures(), [], 'an outage is a 503 or a store error, never a 500');
   });
 });

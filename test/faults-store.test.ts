@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sqlite3 from 'sqlite3';
-import { watchConsoleErrors, type ErrorLog } from './support/watch.ts';
+import { watchConsoleErrors, watchUncaught, type ErrorLog } from './support/watch.ts';
 import { assertExplanationAgrees } from './support/sandbox.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
@@ -19,18 +19,15 @@ const BUSY_TIMEOUT_MS = 200;
 
 let lab: Lab;
 let log: ErrorLog;
-const uncaught: unknown[] = [];
-const onUncaught = (err: unknown) => uncaught.push(err);
+const uncaught = watchUncaught();
 
 before(async () => {
   lab = await startLab({ busyTimeoutMs: BUSY_TIMEOUT_MS });
   log = watchConsoleErrors({ quiet: true });
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUncaught);
+  uncaught.start();
 });
 after(async () => {
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUncaught);
+  uncaught.stop();
   log.restore();
   await lab.stop();
 });
@@ -107,7 +104,7 @@ function assertShowsStoreError(exchange: Exchange, op: 'get' | 'set' | 'touch' |
 function assertNoServerFailure(): void {
   const failures = log.lines.filter((line) => /headers already sent|ERR_HTTP_HEADERS_SENT|Cannot set headers|could not record/i.test(line) || / failed: /.test(line));
   assert.deepEqual(failures, [], 'the server failed on its side');
-  assert.deepEqual(uncaught, [], 'an uncaught exception or rejection');
+  assert.deepEqual(uncaught.errors, [], 'an uncaught exception or rejection');
 }
 
 interface Fault {

@@ -29,6 +29,24 @@ export function watchConsoleErrors(options: { quiet?: boolean } = {}): ErrorLog 
   };
 }
 
+/** Collects uncaught exceptions and unhandled rejections from `start()` to `stop()`: a fault that
+ * escaped every handler, which the process would otherwise have died of. */
+export function watchUncaught(): { errors: unknown[]; start(): void; stop(): void } {
+  const errors: unknown[] = [];
+  const collect = (err: unknown) => errors.push(err);
+  return {
+    errors,
+    start() {
+      process.on('uncaughtException', collect);
+      process.on('unhandledRejection', collect);
+    },
+    stop() {
+      process.off('uncaughtException', collect);
+      process.off('unhandledRejection', collect);
+    },
+  };
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let lessons: Lesson[] | null = null;
