@@ -11,13 +11,14 @@ import { DatabaseSessionStore } from './database-session-store.ts';
 import { LabRedisStore } from './redis-session-store.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { DatabaseUnavailable } from '../db/connection.ts';
+import { saveBeforeRedirect } from './save-before-redirect.ts';
 
 /** Idle timeout: progress in a course is worth keeping for weeks, and it is renewed on use. */
 const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
 /** How often a learner's browser is sent a fresh Expires (see renewCookieDaily). */
 export const COOKIE_RENEWAL_MS = 24 * 60 * 60 * 1000;
 
-/** The session middleware, then the daily renewal of its cookie. */
+/** The session middleware, its save before any redirect, then the daily renewal of its cookie. */
 export function siteSession(db: Database, config: Config, redis: RedisConnection | null = null): RequestHandler[] {
   const middleware = session({
     name: SITE_COOKIE_NAME,
@@ -42,7 +43,7 @@ export function siteSession(db: Database, config: Config, redis: RedisConnection
     // Not rolling: see renewCookieDaily.
     rolling: false,
   });
-  return [middleware, renewCookieDaily];
+  return [middleware, saveBeforeRedirect, renewCookieDaily];
 }
 
 /**
