@@ -94,4 +94,27 @@ describe('a JSON request body with escaped keys', () => {
     assert.equal(answer.status, 400);
     assert.match((answer.json as { error: { message: string } }).error.message, /not valid JSON/);
   });
+
+  /** A body in bytes, as a client sends it in a charset of its choosing. */
+  const sendBytes = async (bytes: Uint8Array, charset: string) => {
+    const res = await fetch(`${lab.baseUrl}/api/sandboxes`, { method: 'POST', headers: { accept: 'application/json', 'content-type': `application/json; charset=${charset}` }, body: Uint8Array.from(bytes) });
+    return { status: res.status, json: (await res.json()) as { error?: { message: string; field?: string } } };
+  };
+  const utf16be = (text: string) => Buffer.from(text, 'utf16le').swap16();
+
+  it('reads a UTF-16 body without a byte order mark as express.json does (it guesses big-endian here), escaped keys included', async () => {
+    const answer = await sendBytes(utf16be(String.raw`{"name":"a","\t":null}`), 'utf-16');
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json.error?.field, "\t", JSON.stringify(answer.json));
+  });
+
+  it('reads a body whose backslash is half a UTF-16 character as express.json does, never a 500 (the fuzz counterexample)', async () => {
+    // express.json decodes the lone byte to nothing, an empty body: the article's options.
+    const answer = await sendBytes(Buffer.from('\\'), 'utf-16');
+    assert.equal(answer.status, 201, JSON.stringify(answer.json));
+    // A backslash that is a whole character but not valid JSON: the same 400 as in UTF-8.
+    const broken = await sendBytes(utf16be('{"name":"\\q"}'), 'utf-16');
+    assert.equal(broken.status, 400);
+    assert.match(broken.json.error?.message ?? '', /not valid JSON/);
+  });
 });

@@ -7,6 +7,8 @@
 // carry an escaped key, so those are read by the small strict reader below; every other text
 // (nearly all of them) keeps the native parser.
 import type { RequestHandler } from 'express';
+import iconv from 'iconv-lite';
+import { HttpError } from './http-error.ts';
 
 export class JsonTextError extends SyntaxError {}
 
@@ -23,29 +25,34 @@ export function parseJsonText(text: string): unknown {
 }
 
 /**
- * After express.json: a body whose raw text had a backslash is read again by parseJsonText (the
- * native parse has already vouched that it is valid JSON). Pair it with `keepJsonText` as
- * express.json's `verify`, which keeps just those texts.
+ * After express.json: a body whose raw text had a backslash is read again by parseJsonText. The
+ * native parse has already vouched that it is valid JSON, and the text is decoded as express.json
+ * decoded it; a text the two readers still disagree on is refused as express.json refuses invalid
+ * JSON (a 400), never a 500. Pair it with `keepJsonText` as express.json's `verify`, which keeps
+ * just those texts.
  */
 export const rereadEscapedJson: RequestHandler = (req, _res, next) => {
   const text = (req as { escapedJsonText?: string }).escapedJsonText;
-  if (text !== undefined) req.body = parseJsonText(text);
+  if (text === undefined) return next();
+  try {
+    req.body = parseJsonText(text);
+  } catch (err) {
+    if (!(err instanceof JsonTextError)) throw err;
+    throw new HttpError(400, 'the request body is not valid JSON');
+  }
   next();
 };
 
 /**
  * express.json's `verify`: keeps the raw text of a body that has a backslash, for rereadEscapedJson.
- * express.json takes any utf-* charset; one TextDecoder does not know (utf-32) keeps the native result.
+ * Decoded with iconv-lite, as express.json's raw-body does: for "utf-16" without a byte order mark
+ * it guesses the byte order, where TextDecoder would always read little-endian and so see another
+ * text than the one parsed.
  */
 export function keepJsonText(req: object, _res: unknown, body: Buffer, encoding: string): void {
-  if (!body.includes(0x5c)) return;
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(encoding);
-  } catch {
-    return;
-  }
-  (req as { escapedJsonText?: string }).escapedJsonText = decoder.decode(body);
+  if (!body.includes(0x5c) || !iconv.encodingExists(encoding)) return;
+  const text = iconv.decode(body, encoding);
+  if (text.includes('\\')) (req as { escapedJsonText?: string }).escapedJsonText = text;
 }
 
 const WHITESPACE = /[ \t\n\r]*/y;
