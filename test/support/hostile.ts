@@ -86,11 +86,19 @@ export const nastyNumber: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(0, -0, 1, -1, 0.5, 2 ** 31, 2 ** 53, 2 ** 53 + 2, 1e21, -1e21, Number.MAX_VALUE, Number.MIN_VALUE, 315360000000, 315360000001),
 );
 
+/** Objects that String() and a template literal throw on ("Cannot convert object to primitive value"). */
+const UNPRINTABLE: JsonObject[] = [
+  new JsonObject([['toString', null]]),
+  new JsonObject([['toString', null], ['__proto__', false]]),
+  new JsonObject([['toString', new JsonObject([])], ['valueOf', []]]),
+];
+
 /** Any JSON value, with objects whose keys may be special names. */
 export const anyJson: fc.Arbitrary<JsonValue> = fc.letrec<{ value: JsonValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.constant(null),
+    fc.constantFrom(...UNPRINTABLE),
     fc.boolean(),
     nastyNumber,
     nastyString,
