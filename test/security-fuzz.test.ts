@@ -15,6 +15,7 @@ import signature from 'cookie-signature';
 import { parse as parseCookie } from 'cookie';
 import { JsonObject, SPECIAL_NAMES, anyJson, fuzzRuns, nastyNumber, nastyString, optionSet, toJsonText, type JsonValue } from './support/hostile.ts';
 import { course, watchConsoleErrors, type ErrorLog } from './support/watch.ts';
+import { hostileBody, hostilePost } from './support/hostile-forms.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 import { STORE_KINDS, type SandboxOptions } from '../server/sandbox/options.ts';
 import { startLab, type Lab } from './support/lab.ts';
@@ -270,6 +271,30 @@ describe('fuzz: option sets', () => {
       250,
     );
     assert.ok(applied > fuzzRuns(250).numRuns! / 20, `too few forms were valid (${applied})`);
+    await stillFine();
+  });
+
+  it('the options form sent as JSON (any value where text is expected): applied, or a 4xx and nothing changed; never a 500', async () => {
+    const id = await createSandbox(lab.baseUrl, {});
+    const fields = ['name', 'secret', 'maxAge', 'secure', 'httpOnly', 'sameSite', 'domain', 'resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'store', 'corsOrigin', 'corsCredentials'];
+    await check(
+      fc.asyncProperty(hostileBody(fields), fc.boolean(), async (body, htmx) => {
+        fc.pre(!usesObjectPrototypeName(body));
+        const before = await snapshot(lab.baseUrl, id);
+        const post = hostilePost(body, 'json');
+        const answer = await send(lab.baseUrl, `/sandbox/${id}/options`, { ...post, headers: { ...post.headers, ...(htmx ? { 'hx-request': 'true' } : {}) } });
+        assertNot500(answer, 'the options form (JSON)');
+        assertNoRawMarkup(answer);
+        if (answer.status === 303 || answer.status === 200) {
+          const now = await readOptions(lab.baseUrl, id);
+          assertWellFormed(now);
+          return;
+        }
+        assertRejected(answer, 'the options form (JSON)');
+        assert.deepEqual(await snapshot(lab.baseUrl, id), before, 'a refused form changed the options or the exchanges');
+      }),
+      150,
+    );
     await stillFine();
   });
 });

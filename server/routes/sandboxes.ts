@@ -52,7 +52,10 @@ export function sandboxPages(registry: SandboxRegistry, render: Render) {
       await registry.updateOptions(sandbox, validateOptions(formToOptions(body), sandbox.options));
     } catch (err) {
       if (!(err instanceof OptionsError)) throw err;
-      const form: FormState = { values: { ...formValues(sandbox.options), ...body }, error: { field: err.field, message: err.message } };
+      // What the learner typed goes back into the form; only text can (a JSON body may send objects
+      // that no template can print, such as {"toString": null}).
+      const typed = Object.fromEntries(Object.entries(body).filter(([, value]) => typeof value === 'string'));
+      const form: FormState = { values: { ...formValues(sandbox.options), ...typed }, error: { field: err.field, message: err.message } };
       const panels = sandboxPanels(sandbox, form);
       res.status(400).send(htmx ? render('partials/options-fragment', panels) : render('sandbox', { panelsHtml: render('partials/sandbox-panels', panels) }));
       return;
