@@ -2,7 +2,7 @@
 // browser follows a 303 on its headers, and express-session alone sends them before its save ends.
 // The order is read from the server itself (the store's answer against writeHead), with
 // express-session's own MemoryStore, which answers a turn later as any real store does.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -16,12 +16,17 @@ declare module 'express-session' {
   }
 }
 
+const MAX_AGE = 60_000;
+
 /** What happened on the server, in order: the store's save answered, the headers went out. */
 let events: string[] = [];
 
 class WatchedStore extends session.MemoryStore {
   failNextSet = false;
+  /** The session as the last set() was given it (a later touch() would mend its expiry in a MemoryStore). */
+  lastSet: session.SessionData | null = null;
   override set(sid: string, sess: session.SessionData, callback?: (err?: unknown) => void): void {
+    this.lastSet = JSON.parse(JSON.stringify(sess)) as session.SessionData;
     if (this.failNextSet) {
       this.failNextSet = false;
       setImmediate(() => callback?.(new Error('the store is down')));
@@ -44,7 +49,7 @@ function app(store: WatchedStore, withFix: boolean) {
     } as typeof res.writeHead;
     next();
   });
-  app.use(session({ secret: 'test', store, resave: false, saveUninitialized: false }));
+  app.use(session({ secret: 'test', store, resave: false, saveUninitialized: false, cookie: { maxAge: MAX_AGE } }));
   if (withFix) app.use(saveBeforeRedirect);
   app.post('/change', (req, res) => {
     req.session.step = (req.session.step ?? 0) + 1;
@@ -55,6 +60,13 @@ function app(store: WatchedStore, withFix: boolean) {
     res.redirect(303, '/next');
   });
   app.post('/nothing', (_req, res) => res.redirect(303, '/next'));
+  app.post('/regenerate', (req, res, next) =>
+    req.session.regenerate((err) => {
+      if (err) return next(err);
+      req.session.step = 99;
+      res.redirect(303, '/next');
+    }),
+  );
   app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(503).type('text').send(`could not save: ${err.message}`);
   });
@@ -105,11 +117,34 @@ describe('a redirect after a session change', () => {
     assert.deepEqual(events, ['headers']);
   });
 
+  it('leaves a regenerated session to express-session, which saves it once', async () => {
+    const cookie = (await post(`${fixed.url}/change`)).headers.getSetCookie()[0]!.split(';')[0]!;
+    const res = await post(`${fixed.url}/regenerate`, cookie);
+    assert.equal(res.status, 303);
+    assert.deepEqual(events.filter((e) => e === 'saved'), ['saved']);
+  });
+
   it('leaves a visitor with no session without one (saveUninitialized stays false)', async () => {
     const res = await post(`${fixed.url}/nothing`);
     assert.equal(res.status, 303);
     assert.deepEqual(events, ['headers']);
     assert.deepEqual(res.headers.getSetCookie(), []);
+  });
+
+  it('saves the renewed expiry the cookie goes out with, not the one the session was loaded with', async () => {
+    const start = Date.parse('2026-12-07T10:00:00Z');
+    mock.timers.enable({ apis: ['Date'], now: start });
+    try {
+      const first = await post(`${fixed.url}/change`);
+      const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+      mock.timers.tick(10_000);
+      const second = await post(`${fixed.url}/change`, cookie);
+      // What the save wrote: the lab's own store skips the touch that follows a fresh write.
+      assert.equal(new Date(store.lastSet!.cookie.expires!).getTime(), start + 10_000 + MAX_AGE);
+      assert.match(second.headers.getSetCookie()[0]!, new RegExp(`Expires=${new Date(start + 10_000 + MAX_AGE).toUTCString()}`));
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('a save that fails is the error, not a redirect to a page that would miss the change', async () => {

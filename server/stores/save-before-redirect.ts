@@ -17,17 +17,29 @@ function sessionData(sess: session.Session): string {
 
 /** Goes right after the session middleware; only a session whose data changed is saved early. */
 export const saveBeforeRedirect: RequestHandler = (req, res, next) => {
-  if (!req.session) return next();
-  const loaded = sessionData(req.session);
+  const site = req.session;
+  if (!site) return next();
+  const loaded = sessionData(site);
   const redirect = res.redirect;
   res.redirect = function redirectOnceSaved(this: Response, ...args: unknown[]): void {
     const current = req.session;
-    if (!current || sessionData(current) === loaded) return redirect.apply(this, args as Parameters<Response['redirect']>);
+    // Only the session this middleware saw loaded: another (regenerated, or a sandbox's own
+    // middleware on the same request) is left to express-session's own timing.
+    if (current !== site || sessionData(current) === loaded) return redirect.apply(this, args as Parameters<Response['redirect']>);
+    // express-session renews the cookie's expiry (touch) just before its own save; this save comes
+    // first, so it renews it too, or the store would keep the expiry of the last save.
+    current.touch();
     current.save((err: unknown) => {
-      // A store that failed answers as the store's failure does everywhere else (a 503 that says
-      // to try again), never a redirect to a page that would not find what was saved.
-      if (err) next(err);
-      else redirect.apply(this, args as Parameters<Response['redirect']>);
+      // A store that failed answers as a failure of the site's store does anywhere (a 503 that
+      // says to try again when the database or Redis is unreachable), never a redirect to a page
+      // that would not find what was saved.
+      if (err) return next(err);
+      try {
+        redirect.apply(this, args as Parameters<Response['redirect']>);
+      } catch (redirectError) {
+        // Inside the store's callback a throw would escape Express.
+        next(redirectError);
+      }
     });
   } as Response['redirect'];
   next();
