@@ -103,6 +103,7 @@ describe('a JSON request body with escaped keys', () => {
   const utf16be = (text: string) => Buffer.from(text, 'utf16le').swap16();
 
   it('reads a UTF-16 body without a byte order mark as express.json does (it guesses big-endian here), escaped keys included', async () => {
+    poisonNativeParser();
     const answer = await sendBytes(utf16be(String.raw`{"name":"a","\t":null}`), 'utf-16');
     assert.equal(answer.status, 400);
     assert.equal(answer.json.error?.field, "\t", JSON.stringify(answer.json));
@@ -112,9 +113,19 @@ describe('a JSON request body with escaped keys', () => {
     // express.json decodes the lone byte to nothing, an empty body: the article's options.
     const answer = await sendBytes(Buffer.from('\\'), 'utf-16');
     assert.equal(answer.status, 201, JSON.stringify(answer.json));
-    // A backslash that is a whole character but not valid JSON: the same 400 as in UTF-8.
-    const broken = await sendBytes(utf16be('{"name":"\\q"}'), 'utf-16');
-    assert.equal(broken.status, 400);
-    assert.match(broken.json.error?.message ?? '', /not valid JSON/);
+  });
+
+  it('reads a UTF-7 body whose escaped key has no backslash byte ("+AFw-") as written', async () => {
+    poisonNativeParser();
+    const answer = await sendBytes(Buffer.from('{"name":"a","+AFw-t":null}'), 'utf-7');
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json.error?.field, '\t', JSON.stringify(answer.json));
+  });
+
+  it('answers 400 "not valid JSON", never a 500, for a body express.json accepts but the strict reader refuses (nested past its depth)', async () => {
+    const deep = '['.repeat(600) + '"\\n"' + ']'.repeat(600);
+    const answer = await send(lab.baseUrl, '/api/sandboxes', { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: deep });
+    assert.equal(answer.status, 400);
+    assert.match((answer.json as { error: { message: string } }).error.message, /not valid JSON/);
   });
 });

@@ -44,13 +44,13 @@ export const rereadEscapedJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * express.json's `verify`: keeps the raw text of a body that has a backslash, for rereadEscapedJson.
- * Decoded with iconv-lite, as express.json's raw-body does: for "utf-16" without a byte order mark
- * it guesses the byte order, where TextDecoder would always read little-endian and so see another
- * text than the one parsed.
+ * express.json's `verify`: keeps the text of a body that has a backslash, for rereadEscapedJson.
+ * Decoded with iconv-lite, as express.json itself decodes it: for "utf-16" without a byte order
+ * mark it guesses the byte order, where TextDecoder would always read little-endian and see
+ * another text. Only UTF-8 can be skipped on its bytes alone: in UTF-7 a backslash is "+AFw-".
  */
 export function keepJsonText(req: object, _res: unknown, body: Buffer, encoding: string): void {
-  if (!body.includes(0x5c) || !iconv.encodingExists(encoding)) return;
+  if (encoding === 'utf-8' && !body.includes(0x5c)) return;
   const text = iconv.decode(body, encoding);
   if (text.includes('\\')) (req as { escapedJsonText?: string }).escapedJsonText = text;
 }
