@@ -347,7 +347,10 @@ describe('a bad lesson file stops loading, naming the file, the task and the fie
       badLesson(lessonWithTask(exchange({ storeCalls: { includes: ['get', 'save'] } })), 'task "only": check.where.storeCalls.includes: ', '"save" is not one of: get, set, touch, destroy');
       badLesson(lessonWithTask(exchange({ storeCalls: { only: ['get'] } })), 'task "only": check.where.storeCalls: ', 'unknown key "only"', 'includes, excludes');
       // YAML's {toString: null} is an object String() cannot convert: still a message, not a TypeError.
-      badLesson(lessonWithTask(exchange({ storeCalls: { includes: [{ toString: null }] } })), 'task "only": check.where.storeCalls.includes: ', '{"toString":null} is not one of');
+      badLesson(lessonWithTask(exchange({ storeCalls: { includes: [{ toString: null }] } })), 'task "only": check.where.storeCalls.includes: ', 'a mapping is not one of');
+      const holdsItself: unknown[] = [];
+      holdsItself.push(holdsItself);
+      badLesson(lessonWithTask(exchange({ storeCalls: { includes: holdsItself } })), 'task "only": check.where.storeCalls.includes: ', 'a list is not one of');
     });
 
     it('an exchange check with a bad requestCookie', () => {

@@ -117,10 +117,10 @@ function validateConditions(value: unknown, where: string, fail: Fail): Exchange
     const lists: Record<string, unknown[]> = {};
     for (const key of Object.keys(calls)) {
       lists[key] = array(calls[key], `${where}.storeCalls.${key}`, fail);
-      for (const op of lists[key]) if (!(STORE_OPS as readonly unknown[]).includes(op)) fail(`${where}.storeCalls.${key}`, `${JSON.stringify(op)} is not one of: ${STORE_OPS.join(', ')}`);
+      for (const op of lists[key]) if (!(STORE_OPS as readonly unknown[]).includes(op)) fail(`${where}.storeCalls.${key}`, `${shown(op)} is not one of: ${STORE_OPS.join(', ')}`);
     }
     const both = (lists.includes ?? []).find((op) => (lists.excludes ?? []).includes(op));
-    if (both !== undefined) fail(`${where}.storeCalls`, `${JSON.stringify(both)} is both included and excluded, so the condition can never hold`);
+    if (both !== undefined) fail(`${where}.storeCalls`, `${shown(both)} is both included and excluded, so the condition can never hold`);
   }
   if (c.sessionAfter !== undefined) {
     const after = mapping(c.sessionAfter, SESSION_AFTER_KEYS, 'a sessionAfter condition', `${where}.sessionAfter`, fail);
@@ -207,4 +207,10 @@ export function heldValue(option: string, value: unknown, where: string, fail: F
     if (err instanceof OptionsError) return fail(where, `no sandbox can hold this value: ${err.message}`);
     throw err;
   }
+}
+
+/** A value from a lesson file in a message: a string as written, anything else by its kind (YAML can make objects no printer handles, even a list that holds itself). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : String(value);
 }
