@@ -60,39 +60,23 @@ export function rateLimits(limits: Limits) {
       next(new HttpError(429, String(options.message)));
     },
   };
+  /** A budget shared by whoever sends requests about one thing (a sandbox, a class), named by `key`. */
+  const perThing = (identifier: string, limit: number, key: Options['keyGenerator'], message: string) => rateLimit({ ...common, identifier, limit, keyGenerator: key, message });
   return {
     createSandbox: rateLimit({ ...common, limit: limits.sandboxesPerMinute, message: 'too many new sandboxes from this address; try again in a minute' }),
     /** Requests to one sandbox, from whoever sends them (runs after the sandbox was loaded). */
-    sandboxRequests: rateLimit({
-      ...common,
-      identifier: 'sandbox',
-      limit: limits.sandboxRequestsPerMinute,
-      keyGenerator: (req) => String(req.params.id),
-      message: 'this sandbox has had too many requests this minute; wait a moment',
-    }),
+    sandboxRequests: perThing('sandbox', limits.sandboxRequestsPerMinute, (req) => String(req.params.id), 'this sandbox has had too many requests this minute; wait a moment'),
     guessing: new MissCounter(limits.unknownIdsPerMinute),
     createClass: rateLimit({ ...common, identifier: 'classes', limit: limits.classesPerMinute, message: 'too many new classes from this address; try again in a minute' }),
     /** Join attempts per address (before the code is looked up). */
     joins: rateLimit({ ...common, identifier: 'joins', limit: limits.joinsPerMinute, message: 'too many join attempts from this address; wait a minute, then try again' }),
     /** Join attempts per class (after the code found it: res.locals.joinClass). */
-    joinsPerClass: rateLimit({
-      ...common,
-      identifier: 'class-joins',
-      limit: limits.joinsPerClassPerMinute,
-      keyGenerator: (_req, res) => String(res.locals.joinClass?.id),
-      message: 'too many students are joining this class this minute; wait a moment, then try again',
-    }),
+    joinsPerClass: perThing('class-joins', limits.joinsPerClassPerMinute, (_req, res) => String(res.locals.joinClass?.id), 'too many students are joining this class this minute; wait a moment, then try again'),
     unknownCodes: new MissCounter(limits.unknownCodesPerMinute, 'too many join codes that name no class from this address; check the code with your teacher and try again in a minute'),
     /** Teacher and dashboard requests per address (before the token is looked up). */
     teacherRequests: rateLimit({ ...common, identifier: 'teacher', limit: limits.teacherRequestsPerMinute, message: "too many requests to teachers' pages from this address; wait a minute" }),
     /** Teacher and dashboard requests per class (after loadTeacherClass). */
-    classRequests: rateLimit({
-      ...common,
-      identifier: 'class',
-      limit: limits.classRequestsPerMinute,
-      keyGenerator: (_req, res) => String(res.locals.classRecord?.id),
-      message: 'this class has had too many teacher and dashboard requests this minute; wait a moment',
-    }),
+    classRequests: perThing('class', limits.classRequestsPerMinute, (_req, res) => String(res.locals.classRecord?.id), 'this class has had too many teacher and dashboard requests this minute; wait a moment'),
     /** Projector requests per address (its own budget: see Limits). */
     projectorRequests: rateLimit({ ...common, identifier: 'projector', limit: limits.projectorRequestsPerMinute, message: 'too many projector requests from this address this minute; it refreshes again shortly' }),
     unknownTokens: new MissCounter(limits.unknownTokensPerMinute, 'too many unknown teacher links from this address; try again in a minute'),
