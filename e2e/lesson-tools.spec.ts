@@ -27,6 +27,7 @@ for (const screen of SCREENS) {
       await page.getByRole('button', { name: 'Reset this lesson' }).click();
       await expect(page.locator('.reset-note')).toContainText('Cleared from your browser: ');
       await expect(page.locator('.reset-note')).toContainText('lab_sid (Path=/sandbox/');
+      await expect(page.locator('.reset-note'), 'what the click did, without scrolling').toBeInViewport();
       await expect(progress).toHaveText('0 of 3 tasks solved');
       await expect(lab.nameInput).toHaveValue(COOKIE_NAME);
       expect(await findCookie(context, 'lab_sid'), 'the renamed cookie is gone from Chromium').toBeUndefined();

@@ -161,7 +161,8 @@ export function lessonHandlers(lessons: readonly Lesson[], registry: SandboxRegi
     // Shown once by the page this redirects to (kept in the site session, not in the URL, so no link
     // can make the lab say it cleared something).
     req.session.resetNote = { lesson: lesson.slug, cleared: clearing.cleared };
-    res.redirect(303, `/lessons/${lesson.slug}`);
+    // To the tasks, where the note says what the click did (the button sits below them).
+    res.redirect(303, `/lessons/${lesson.slug}#tasks-heading`);
   };
 
   return { load, list, page, tasks, hint, reset };
