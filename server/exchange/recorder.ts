@@ -20,6 +20,7 @@ import { negotiate, type AnswerFormat } from '../http/negotiation.ts';
 import { optionChanges } from '../sandbox/options-diff.ts';
 import { browserNotes } from './browser-notes.ts';
 import { HttpError } from '../http/http-error.ts';
+import { serializeWithoutCookie } from '../stores/session-data.ts';
 
 /** Renders the htmx body for an exchange, given the sandbox after the exchange was recorded. */
 export type FragmentRenderer = (sandbox: Sandbox, exchange: Exchange) => string;
@@ -292,13 +293,6 @@ function judge(prediction: Prediction, cookieSent: boolean, calls: readonly Stor
     cookieRight: prediction.cookie === null ? null : prediction.cookie === observed.cookie,
     storeRight: prediction.store === null ? null : prediction.store === observed.store,
   };
-}
-
-/** express-session's `hash()` input: the session as JSON without its top-level cookie. */
-function serializeWithoutCookie(sess: object): string {
-  return JSON.stringify(sess, function (this: unknown, key, value: unknown) {
-    return this === sess && key === 'cookie' ? undefined : value;
-  });
 }
 
 /** express-session's `issecure()`, with our sandbox's `proxy` option. */

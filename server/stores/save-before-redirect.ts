@@ -4,28 +4,24 @@
 // the save that should come first: a fresh learner would get a second, empty session, and a
 // reset's note would be missing. express-session's README says as much (Session.save(): "useful
 // ... for redirects"). Saving before the headers go out closes the gap; express-session then sees
-// the session saved and does not write it again.
+// the session saved and does not save it again (it may still touch it: the database store skips a
+// touch right after a write, Redis renews the key's TTL once more). The loaded copy is serialized
+// on every request, GETs included: a few microseconds for the site's small session, and no
+// redirect that changes the session is left out.
 import type { RequestHandler, Response } from 'express';
-import type session from 'express-session';
-
-/** The session's data as express-session's own hash() reads it: everything but its cookie. */
-function sessionData(sess: session.Session): string {
-  return JSON.stringify(sess, function (this: unknown, key, value: unknown) {
-    return this === sess && key === 'cookie' ? undefined : value;
-  });
-}
+import { serializeWithoutCookie } from './session-data.ts';
 
 /** Goes right after the session middleware; only a session whose data changed is saved early. */
 export const saveBeforeRedirect: RequestHandler = (req, res, next) => {
   const site = req.session;
   if (!site) return next();
-  const loaded = sessionData(site);
+  const loaded = serializeWithoutCookie(site);
   const redirect = res.redirect;
   res.redirect = function redirectOnceSaved(this: Response, ...args: unknown[]): void {
     const current = req.session;
     // Only the session this middleware saw loaded: another (regenerated, or a sandbox's own
     // middleware on the same request) is left to express-session's own timing.
-    if (current !== site || sessionData(current) === loaded) return redirect.apply(this, args as Parameters<Response['redirect']>);
+    if (current !== site || serializeWithoutCookie(current) === loaded) return redirect.apply(this, args as Parameters<Response['redirect']>);
     // express-session renews the cookie's expiry (touch) just before its own save; this save comes
     // first, so it renews it too, or the store would keep the expiry of the last save.
     current.touch();
