@@ -21,7 +21,7 @@ import type { SandboxAction } from './sandbox/model.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { keepJsonText, rereadEscapedJson } from './http/json-text.ts';
 import './http/locals.ts';
-import { siteSession } from './stores/site-session.ts';
+import { sessionsOnRedis, siteSession } from './stores/site-session.ts';
 import { compileViews, type Render } from './http/views.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { lessonHandlers } from './routes/lessons.ts';
@@ -224,7 +224,7 @@ export function buildApp({ config, db, registryLimits, limits: limitOverrides, r
   app.use('/projector', projectorRoutes);
 
 
-  app.get('/healthz', healthCheck(db, redis, config.siteSessionStore === 'redis' && redis !== null, () => registry.liveCount));
+  app.get('/healthz', healthCheck(db, redis, sessionsOnRedis(config, redis), () => registry.liveCount));
   app.get('/', (_req, res) => res.send(render('index')));
   // A fresh sandbox; with a share link's query, with its options (server/routes/share.ts).
   app.get('/lab', limits.createSandbox, share.open);

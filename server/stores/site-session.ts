@@ -18,6 +18,11 @@ const IDLE_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
 /** How often a learner's browser is sent a fresh Expires (see renewCookieDaily). */
 export const COOKIE_RENEWAL_MS = 24 * 60 * 60 * 1000;
 
+/** Whether the lab's own sessions live in Redis (SITE_SESSION_STORE=redis, with a Redis to use); else in the database. */
+export function sessionsOnRedis(config: Config, redis: RedisConnection | null): boolean {
+  return config.siteSessionStore === 'redis' && redis !== null;
+}
+
 /** The session middleware, its save before any redirect, then the daily renewal of its cookie. */
 export function siteSession(db: Database, config: Config, redis: RedisConnection | null = null): RequestHandler[] {
   const middleware = session({
@@ -29,7 +34,7 @@ export function siteSession(db: Database, config: Config, redis: RedisConnection
     // On PostgreSQL every read asks the server (a primary-key read): another instance's write to a
     // learner's session may still be on its way as a notification, and a stale copy saved back
     // would undo it. SQLite's processes share one file on one machine, where data_version is cheap.
-    store: config.siteSessionStore === 'redis' && redis ? siteRedisStore(redis) : new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: db.engine === 'sqlite' }),
+    store: sessionsOnRedis(config, redis) ? siteRedisStore(redis!) : new DatabaseSessionStore(db, 'site', { touchAfterMs: 60_000, cached: db.engine === 'sqlite' }),
     cookie: {
       path: '/',
       httpOnly: true,
