@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuMs } from './process-cpu.ts';
 
 const PORT = 3330;
 
@@ -40,8 +41,7 @@ if (process.env.SSE_SERVER) {
 function usage(pid: number): { rssKb: number; cpuMs: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { rssKb, cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+  return { rssKb, cpuMs: cpuMs(pid) ?? NaN };
 }
 
 export async function measureSse(streams = 400, bytes = 10_000, pushes = 50): Promise<string> {

@@ -42,11 +42,11 @@ export function connectRedis(url: string, prefix: string, log: (line: string) =>
   client.on('error', (err: Error) => {
     lastError = err.message;
     // Once per outage: a reconnect loop would otherwise log every try.
-    if (!reported) log(`Redis at ${redactRedisUrl(url)}: ${err.message}; reconnecting (requests that need Redis fail meanwhile)`);
+    if (!reported) log(`Redis at ${withoutPassword(url, 'REDIS_URL')}: ${err.message}; reconnecting (requests that need Redis fail meanwhile)`);
     reported = true;
   });
   client.on('ready', () => {
-    if (reported) log(`Redis at ${redactRedisUrl(url)} is back`);
+    if (reported) log(`Redis at ${withoutPassword(url, 'REDIS_URL')} is back`);
     reported = false;
     lastError = null;
   });
@@ -66,8 +66,4 @@ export function connectRedis(url: string, prefix: string, log: (line: string) =>
       else client.destroy();
     },
   };
-}
-
-export function redactRedisUrl(url: string): string {
-  return withoutPassword(url, 'REDIS_URL');
 }

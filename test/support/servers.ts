@@ -52,11 +52,6 @@ export interface PostgresServer {
   pids(): number[];
 }
 
-/**
- * A PostgreSQL server on a free port. `durable`: a commit is on disk before it is acknowledged
- * (the defaults), so a crash keeps every acknowledged write; otherwise commits are flushed lazily
- * (quick, and enough for tests that never crash it).
- */
 /** The processes whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
   const children: number[] = [];
@@ -73,6 +68,11 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
+/**
+ * A PostgreSQL server on a free port. `durable`: a commit is on disk before it is acknowledged
+ * (the defaults), so a crash keeps every acknowledged write; otherwise commits are flushed lazily
+ * (quick, and enough for tests that never crash it).
+ */
 export async function startPostgres({ durable = false } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed');
