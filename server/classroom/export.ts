@@ -38,7 +38,7 @@ export function resultRows(record: ClassRecord, lessons: readonly Lesson[], stud
   return rows;
 }
 
-export const CSV_COLUMNS = ['student', 'lesson', 'task', 'solved_at', 'hints_used'] as const;
+const CSV_COLUMNS = ['student', 'lesson', 'task', 'solved_at', 'hints_used'] as const;
 
 /**
  * RFC 4180 CSV: every field quoted (a name may hold commas, quotes or line breaks), CRLF between
@@ -54,7 +54,7 @@ export function toCsv(rows: readonly ResultRow[]): string {
  * One field, quoted. A text starting with = + - @ (or a tab or carriage return, which some
  * spreadsheets skip before looking) would be read as a formula: a leading apostrophe makes it text.
  */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   const defused = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return `"${defused.replace(/"/g, '""')}"`;
 }

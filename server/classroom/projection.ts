@@ -9,7 +9,7 @@ import type { ClassRecord, ClassStore } from './class-store.ts';
 import { groupKey, normalizeFailure } from './dashboard.ts';
 
 /** What stands in for the student's sandbox id wherever the exchange mentions it. */
-export const HIDDEN_SANDBOX = '…';
+const HIDDEN_SANDBOX = '…';
 
 export interface ProjectedView {
   exchange: Exchange;
@@ -73,6 +73,6 @@ export class Projection {
 }
 
 /** The text with every mention of the sandbox's id replaced (JSON stays valid: the id is URL-safe base64). */
-export function hideSandbox(text: string, sandboxId: string): string {
+function hideSandbox(text: string, sandboxId: string): string {
   return sandboxId ? text.split(sandboxId).join(HIDDEN_SANDBOX) : text;
 }

@@ -56,8 +56,7 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
   /** The lesson asked for (query or form), which must be one of the class's; by default where the class was sent, else its first. */
   function chosenLesson(record: ClassRecord, asked: unknown): Lesson {
     if (asked === undefined || asked === '') {
-      const slug = record.target && record.lessons.includes(record.target.lesson) ? record.target.lesson : record.lessons[0];
-      const lesson = slug ? bySlug.get(slug) : undefined;
+      const lesson = barsLesson(record);
       if (!lesson) throw new HttpError(404, 'this class covers no lesson this lab has');
       return lesson;
     }
@@ -194,7 +193,7 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     res.send(render('teach/projector-live', await projectorLocals(record, req)));
   };
 
-  return { loadProjectorClass, page, live, bars, project, stopProjecting, projector, projectorLive, dashboard };
+  return { loadProjectorClass, page, live, bars, project, stopProjecting, projector, projectorLive };
 }
 
 /** A form field (urlencoded or JSON body), or undefined. */
