@@ -10,13 +10,13 @@ import { CROSS_SITE_KINDS, GRID_SAME_SITE, type CrossSiteArrival, type CrossSite
 export { CROSS_SITE_KINDS, GRID_SAME_SITE, type CrossSiteArrival, type CrossSiteKind, type GridCell, type GridSameSite };
 import { rawValuesNamed } from './cookie-anatomy.ts';
 
-export const KIND_LABELS: Record<CrossSiteKind, { label: string; detail: string; method: 'GET' | 'POST' }> = {
-  link: { label: 'Link', detail: 'a followed link: a top-level GET navigation', method: 'GET' },
-  form: { label: 'Form POST', detail: 'a form: a top-level POST navigation', method: 'POST' },
-  image: { label: 'Image', detail: '<img src>: a subresource', method: 'GET' },
-  iframe: { label: 'Iframe', detail: '<iframe src>: a frame inside the other site', method: 'GET' },
-  fetch: { label: 'fetch', detail: "fetch(url): credentials 'same-origin', the default", method: 'GET' },
-  'fetch-credentials': { label: 'fetch + credentials', detail: "fetch(url, { credentials: 'include' })", method: 'GET' },
+export const KIND_LABELS: Record<CrossSiteKind, { label: string; detail: string }> = {
+  link: { label: 'Link', detail: 'a followed link: a top-level GET navigation' },
+  form: { label: 'Form POST', detail: 'a form: a top-level POST navigation' },
+  image: { label: 'Image', detail: '<img src>: a subresource' },
+  iframe: { label: 'Iframe', detail: '<iframe src>: a frame inside the other site' },
+  fetch: { label: 'fetch', detail: "fetch(url): credentials 'same-origin', the default" },
+  'fetch-credentials': { label: 'fetch + credentials', detail: "fetch(url, { credentials: 'include' })" },
 };
 
 export function isCrossSiteKind(value: unknown): value is CrossSiteKind {

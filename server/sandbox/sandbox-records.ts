@@ -24,8 +24,6 @@ export interface SandboxState {
   held: HeldReading | null;
 }
 
-/** PostgreSQL's "unique_violation": another instance took the same exchange number first. */
-
 export class SandboxRecords {
   constructor(
     private readonly db: Database,
