@@ -91,6 +91,28 @@ describe('the dashboard', () => {
     assert.ok(page.includes('2 look stuck'));
   });
 
+  it("forgets a student's failed checks from before a reset, whoever reset the lesson or the student's whole progress", async () => {
+    const { record, token } = await newClass();
+    const [own, all, teacherReset] = [learner(), learner(), learner()];
+    for (const [id, name] of [[own, 'Own'], [all, 'Everything'], [teacherReset, 'ByTeacher']] as const) {
+      await lab.classes.join(record.id, id, name);
+      for (let i = 0; i < STUCK_FAILURES; i++) await failure(id, TASKS[0]!, 'Expected a cookie, but no request has been made yet.', Date.now() - 1000);
+    }
+    const page = async () => (await send(lab.baseUrl, `/teach/${token}/dashboard?lesson=${LESSON}`)).text;
+    assert.ok((await page()).includes('3 look stuck'), 'each starts stuck');
+    await lab.progress.resetLesson(own, LESSON);
+    await lab.progress.reset(all);
+    const student = await lab.db.get<{ student_id: string }>('SELECT student_id FROM class_students WHERE learner_id = ?', [teacherReset]);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    assert.equal((await send(lab.baseUrl, `/teach/${token}/students/${student!.student_id}/reset`, { method: 'POST', body: '', headers: form })).status, 303);
+    const after = await page();
+    assert.ok(!after.includes('look stuck'), 'none is stuck any more');
+    assert.deepEqual(await lab.classes.failures(record.id, LESSON), []);
+    // A failure after the reset counts again.
+    await failure(own, TASKS[0]!, 'Expected a cookie, but no request has been made yet.', Date.now() + 1000);
+    assert.deepEqual((await lab.classes.failures(record.id, LESSON)).map((f) => f.learnerId), [own]);
+  });
+
   it('groups failed checks by what they observed, counting students', async () => {
     const { record, token } = await newClass();
     const ids = Array.from({ length: 9 }, learner);

@@ -284,13 +284,19 @@ export class ClassStore {
     );
   }
 
-  /** Every failed check of the class's students in a lesson since `since` (ms), oldest first. */
-  async failures(classId: string, lesson: string, since = 0): Promise<CheckFailure[]> {
+  /**
+   * Every failed check of the class's students in a lesson, oldest first: only those since the
+   * student last reset the lesson or all their progress (whoever reset it, they start afresh).
+   */
+  async failures(classId: string, lesson: string): Promise<CheckFailure[]> {
     const rows = await this.db.all<{ learner_id: string; lesson: string; task: string; sandbox_id: string; exchange_number: number; detail: string; at: number }>(
       `SELECT f.learner_id, f.lesson, f.task, f.sandbox_id, f.exchange_number, f.detail, f.at
          FROM check_failures f JOIN class_students s ON s.learner_id = f.learner_id
-        WHERE s.class_id = ? AND f.lesson = ? AND f.at >= ? ORDER BY f.at`,
-      [classId, lesson, since],
+         LEFT JOIN lesson_resets lr ON lr.learner_id = f.learner_id AND lr.lesson = f.lesson
+         LEFT JOIN progress_resets pr ON pr.learner_id = f.learner_id
+        WHERE s.class_id = ? AND f.lesson = ? AND f.at > coalesce(lr.reset_at, -1) AND f.at > coalesce(pr.reset_at, -1)
+        ORDER BY f.at`,
+      [classId, lesson],
     );
     return rows.map((r) => ({ learnerId: r.learner_id, lesson: r.lesson, task: r.task, sandboxId: r.sandbox_id, exchangeNumber: r.exchange_number, detail: r.detail, at: r.at }));
   }
@@ -321,10 +327,6 @@ export class ClassStore {
     };
   }
 
-  /** Forgets a learner's failed checks in some lessons (their progress there was reset). */
-  async forgetFailures(learnerId: string, lessons: readonly string[]): Promise<void> {
-    for (const lesson of lessons) await this.db.run('DELETE FROM check_failures WHERE learner_id = ? AND lesson = ?', [learnerId, lesson]);
-  }
 }
 
 function classRecord(row: ClassRow | undefined): ClassRecord | null {

@@ -207,8 +207,8 @@ export function teachHandlers({ lessons, classes, progress, render, checkOptions
 
   /** Progress in this class's lessons only: what a learner did elsewhere stays as it is. */
   async function resetLearner(record: ClassRecord, learnerId: string) {
+    // Its failed checks from before count no more either (ClassStore.failures reads the reset).
     for (const lesson of record.lessons) await progress.resetLesson(learnerId, lesson);
-    await classes.forgetFailures(learnerId, record.lessons);
   }
 
   const removeStudent: RequestHandler = async (req, res) => {
