@@ -108,7 +108,8 @@ export class Dashboard {
    * Changes whenever anything the lesson's dashboard shows may have changed: the class itself,
    * its students (joins, removals, consent, activity), and their solves, hints and failed checks
    * in the lesson, plus the time in steps (idleness). Read from the database on every call, not a
-   * cache, so another process's change shows at the next poll. One query of indexed aggregates.
+   * cache, so another process's change shows at the next poll. One query of indexed aggregates;
+   * the class's own fields come from `record`, which the poll has just read by its token or code.
    */
   async fingerprint(record: ClassRecord, lesson: string, now = Date.now()): Promise<string> {
     const rows = await this.db.all<{ k: string; n: unknown; m: unknown; x: unknown }>(
@@ -127,13 +128,12 @@ export class Dashboard {
          FROM check_failures f JOIN class_students s ON s.learner_id = f.learner_id WHERE s.class_id = ? AND f.lesson = ?`,
       [record.id, record.id, record.id, lesson, record.id, lesson, record.id, lesson],
     );
-    const current = await this.classes.byId(record.id);
     const parts = [
       lesson,
       Math.floor(now / TIME_STEP_MS),
       ...rows.map((r) => `${r.k}:${String(r.n)}:${String(r.m)}:${String(r.x)}`),
       // The class's own fields the pages show (the bars' lesson follows where the class was sent).
-      JSON.stringify([current?.showBars, current?.projected, current?.closedAt, current?.title, current?.target?.lesson ?? null]),
+      JSON.stringify([record.showBars, record.projected, record.closedAt, record.title, record.target?.lesson ?? null]),
     ];
     return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 16);
   }

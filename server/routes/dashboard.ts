@@ -93,9 +93,8 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     return false;
   }
 
-  async function dashboardLocals(record: ClassRecord, token: string, lesson: Lesson, notice: string | null = null) {
-    // The class as it is now: a control just changed it (bars, projection).
-    const current = (await classes.byId(record.id)) ?? record;
+  /** `current`: the class as it is now (read by its token this request, or again after a control changed it). */
+  async function dashboardLocals(current: ClassRecord, token: string, lesson: Lesson, notice: string | null = null) {
     const [data, projected]: [DashboardData, ProjectedView | null] = await Promise.all([dashboard.build(current, lesson), projection.current(current)]);
     return { classRecord: current, data, projected, notice, barsLesson: barsLesson(current), joinCode: displayCode(current.code), paths: { ...paths(token, lesson.slug), ...projectorPaths(current) }, lessonChoices: lessonChoices(current), stuckRule };
   }
@@ -119,7 +118,9 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
 
   /** After a control: htmx gets the live part again (with a notice if it failed), a plain form goes back to the page. */
   async function afterControl(req: Request, res: Response, lesson: Lesson, notice: string | null) {
-    const locals = await dashboardLocals(res.locals.classRecord, res.locals.teacherToken, lesson, notice);
+    // The class as the control left it (bars, projection).
+    const record = res.locals.classRecord;
+    const locals = await dashboardLocals((await classes.byId(record.id)) ?? record, res.locals.teacherToken, lesson, notice);
     res.setHeader('Cache-Control', 'no-store');
     if (notice) res.status(409);
     if (isHtmx(req)) return void res.send(render('teach/dashboard-live', locals));
@@ -160,8 +161,8 @@ export function dashboardHandlers(db: Database, classes: ClassStore, lessons: re
     await afterControl(req, res, lesson, null);
   };
 
-  async function projectorLocals(record: ClassRecord, req: Request) {
-    const current = (await classes.byId(record.id)) ?? record;
+  /** `current`: the class as the projector's request has just read it by its code. */
+  async function projectorLocals(current: ClassRecord, req: Request) {
     const barsOf = current.showBars ? barsLesson(current) : null;
     const [data, projected] = await Promise.all([barsOf ? dashboard.build(current, barsOf) : null, projection.current(current)]);
     return {
