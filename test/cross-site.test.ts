@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from './support/lab.ts';
 import { CookieClient, createSandbox, putOptions, readExchanges } from './support/http.ts';
-import { write } from './support/sandbox.ts';
+import { visit, write } from './support/sandbox.ts';
 import { cellFor, columnOf, explainCell, type GridCell } from '../server/exchange/cross-site.ts';
 import type { Exchange } from '../server/sandbox/model.ts';
 
@@ -70,6 +70,28 @@ describe('a request from the second site', () => {
     const form = await fromOtherSite(id, 'form', { method: 'POST', accept: 'text/html', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(form.status, 303);
     assert.equal((await latest(id)).method, 'POST');
+  });
+
+  it("writes the jar's reading only when it tells the grid something new, and still judges a re-sent cookie of the same value", async () => {
+    const id = await createSandbox(lab.baseUrl, { cookie: { sameSite: 'lax' } });
+    const browser = new CookieClient(lab.baseUrl);
+    const pair = (await write(browser, id, 'user', 'ada')).setCookie[0]!.split(';')[0]!;
+    const stored = async () => (await lab.db.get<{ held_cookie: string | null }>('SELECT held_cookie FROM sandbox_state WHERE sandbox_id = ?', [id]))?.held_cookie;
+    await jarSees(id, pair);
+    const first = await stored();
+    assert.ok(first, 'the first reading is stored');
+    // A visit that sets no cookie (the session is unchanged), then the same reading: nothing new to store.
+    assert.deepEqual((await visit(browser, id)).setCookie, []);
+    await jarSees(id, pair);
+    assert.equal(await stored(), first, 'an exchange that set no cookie changes nothing the grid needs');
+    // A changed session sets the cookie again, with the same value: the reading must move past that
+    // exchange, or the grid would say it has not seen what the browser holds since.
+    const again = await write(browser, id, 'user', 'bob');
+    assert.equal(again.setCookie[0]!.split(';')[0], pair);
+    await jarSees(id, pair);
+    assert.notEqual(await stored(), first);
+    await fromOtherSite(id, 'image');
+    assert.match((await latest(id)).crossSite!.words, /held the mycookie cookie exchange #3 set \(SameSite=Lax\) and did not attach it/);
   });
 
   it('fills the cell of the cookie it carried, or of the one the jar saw the browser hold when it carried none', async () => {

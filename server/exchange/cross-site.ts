@@ -38,6 +38,12 @@ export function columnOf(sameSite: string | null): GridSameSite {
   return value === 'lax' || value === 'strict' || value === 'none' ? value : 'unset';
 }
 
+/** The newest exchange in `history` that sent a Set-Cookie named `name`. */
+export function latestSetting(history: readonly Exchange[], name: string): Exchange | undefined {
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.setCookieParsed.some((c) => c.name === name)) return history[i];
+  return undefined;
+}
+
 /**
  * The cell a cross-site request fills. `cookieHeader` is the raw Cookie header the request carried;
  * `history` the sandbox's exchanges before it (oldest first); `held` the jar's latest reading.
@@ -64,7 +70,7 @@ export function cellFor(kind: CrossSiteKind, name: string, cookieHeader: string 
       ? { cell, words: `Your browser attached the ${name} cookie exchange #${cell.setBy} set (${label(cell.sameSite)}).` }
       : { cell: null, words: `Your browser attached a ${name} cookie the lab no longer has the Set-Cookie of (it keeps the latest exchanges only): press Regenerate, then send this again.` };
   }
-  const latestSet = [...history].reverse().find((ex) => ex.setCookieParsed.some((c) => c.name === name));
+  const latestSet = latestSetting(history, name);
   if (!latestSet) return { cell: null, words: `Your browser sent no ${name} cookie, and the sandbox has set none yet: press Write on your sandbox page first.` };
   if (!held || held.name !== name || held.afterExchange < latestSet.number) {
     return {

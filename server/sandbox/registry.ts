@@ -15,7 +15,7 @@ import { recordStoreCalls } from '../exchange/store-calls.ts';
 import { Sandbox, isSandboxId, sandboxPath, type SandboxState } from './sandbox.ts';
 import { SandboxRecords, type ProbeReading, type SandboxState as RecordedState } from './sandbox-records.ts';
 import type { Exchange } from './model.ts';
-import type { Grid, GridCell, HeldReading } from '../exchange/cross-site.ts';
+import { latestSetting, type Grid, type GridCell, type HeldReading } from '../exchange/cross-site.ts';
 
 export interface RegistryLimits {
   /** Live middlewares held at once. */
@@ -127,10 +127,15 @@ export class SandboxRegistry {
     await this.records.saveCookiesCleared(sandbox.id, sandbox.cookiesClearedAfter);
   }
 
-  /** Remembers which cookie the jar saw the browser send, where every instance sees it; written only when it changed. */
+  /**
+   * Remembers which cookie the jar saw the browser send, where every instance sees it. Written only
+   * when it tells cellFor something new: other cookies, or a reading after a Set-Cookie the stored
+   * one predates (the jar is read after every exchange; most exchanges change neither).
+   */
   async noteHeld(sandbox: Sandbox, held: HeldReading): Promise<void> {
-    const same = (a: HeldReading | null) => a !== null && a.name === held.name && a.afterExchange === held.afterExchange && JSON.stringify(a.values) === JSON.stringify(held.values);
-    if (same(sandbox.heldReading)) return;
+    const known = sandbox.heldReading;
+    const setSince = (latestSetting(sandbox.exchanges, held.name)?.number ?? 0) > (known?.afterExchange ?? -1);
+    if (known && known.name === held.name && JSON.stringify(known.values) === JSON.stringify(held.values) && !setSince) return;
     sandbox.heldReading = held;
     await this.records.saveHeld(sandbox.id, held);
   }
