@@ -1,7 +1,7 @@
 // A classroom over real HTTP: a teacher creating a class through /teach, students joining through
 // /join (each a CookieClient, one browser), and the answers' pieces the tests read.
 import assert from 'node:assert/strict';
-import { CookieClient, type Answer } from './http.ts';
+import { CookieClient, alertHtml, toAnswer, type Answer } from './http.ts';
 
 export const FIRST_LESSON = 'what-a-session-cookie-is';
 export const SECOND_LESSON = 'the-secret-signs';
@@ -25,15 +25,7 @@ export async function browse(client: CookieClient, path: string, init: { method?
     body = form.toString();
     headers['content-type'] = 'application/x-www-form-urlencoded';
   }
-  const res = await client.request(path, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return toAnswer(await client.request(path, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
 }
 
 /** An htmx request (HX-Request: true), as the class bar's poll and toggles send them. */
@@ -74,7 +66,7 @@ export function teacherPost(cls: TestClass, action: string, form: Record<string,
 
 /** The message of a refusal page (role="alert"), tags removed. */
 export function alertText(answer: Answer): string {
-  return visibleText(/role="alert"[^>]*>([\s\S]*?)<\/p>/.exec(answer.text)?.[1] ?? '').trim();
+  return visibleText(alertHtml(answer.text) ?? '').trim();
 }
 
 /** The HTML-decoded text of a page, tags removed (what a reader sees). */

@@ -79,7 +79,11 @@ export async function send<T = unknown>(baseUrl: string, path: string, init: Sen
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(baseUrl + path, { method: init.method ?? 'GET', headers, body, redirect: 'manual' });
+  return toAnswer<T>(await fetch(baseUrl + path, { method: init.method ?? 'GET', headers, body, redirect: 'manual' }));
+}
+
+/** A response read whole: its body as text, and as JSON when it is. */
+export async function toAnswer<T = unknown>(res: Response): Promise<Answer<T>> {
   const text = await res.text();
   let json: unknown = undefined;
   try {
@@ -88,6 +92,11 @@ export async function send<T = unknown>(baseUrl: string, path: string, init: Sen
     // not JSON: the text is there, the test will say so
   }
   return { status: res.status, headers: res.headers, text, json: json as T };
+}
+
+/** The inner HTML of a page's refusal (its role="alert" element), or undefined. */
+export function alertHtml(html: string): string | undefined {
+  return /role="alert"[^>]*>([\s\S]*?)<\/(p|div)>/.exec(html)?.[1];
 }
 
 /** A request that asks for JSON (the API, or a sandbox action answered as JSON). */
@@ -236,7 +245,7 @@ export function assertRejected(answer: Answer, context: string): string {
     return message as string;
   }
   assert.match(type, /html/, `${context}: neither JSON nor HTML (${type})`);
-  const message = /role="alert"[^>]*>([\s\S]*?)<\/(p|div)>/.exec(answer.text)?.[1]?.replace(/<[^>]+>/g, '').trim();
+  const message = alertHtml(answer.text)?.replace(/<[^>]+>/g, '').trim();
   assert.ok(message && message.length > 5, `${context}: no message in the HTML answer: ${answer.text.slice(0, 300)}`);
   return message;
 }
