@@ -2,10 +2,6 @@
 // names the sandbox page gives its controls.
 import type { Step, StepRequest } from './schema.ts';
 import { KIND_LABELS } from '../exchange/cross-site.ts';
-import type { CrossSiteKind } from '../sandbox/model.ts';
-
-/** The label of the control each kind has on the second site's page (views/partials/cross-site-grid.pug). */
-export const CROSS_SITE_BUTTONS = Object.fromEntries(Object.entries(KIND_LABELS).map(([kind, info]) => [kind, info.label])) as Record<CrossSiteKind, string>;
 
 /** The label of the button each solution request presses (the replays in Chromium press these too). */
 export const REQUEST_BUTTONS: Record<StepRequest, string> = {
@@ -31,7 +27,7 @@ export function describeStep(step: Step): string {
     return `Press ${button}.`;
   }
   if ('probe' in step) return 'Press Read document.cookie.';
-  if ('crossSite' in step) return `On the second site, ${step.forwardedProto ? 'tick Add X-Forwarded-Proto: https, then ' : ''}press ${CROSS_SITE_BUTTONS[step.crossSite]}.`;
+  if ('crossSite' in step) return `On the second site, ${step.forwardedProto ? 'tick Add X-Forwarded-Proto: https, then ' : ''}press ${KIND_LABELS[step.crossSite].label}.`;
   if ('wait' in step) return `Wait ${step.wait >= 1000 ? `${step.wait / 1000} s` : `${step.wait} ms`}.`;
   const [first, ...rest] = step.together;
   return `${first ? describeStep(first).replace(/\.$/, '') : 'Start a request'}, and while it is still running: ${rest.map((s) => describeStep(s).replace(/\.$/, '')).join(', then ')}.`;
